@@ -1,0 +1,318 @@
+"""Typed configuration: conf/base.yaml + conf/<env>.yaml + an optional --conf file.
+
+Every section becomes a frozen dataclass, validated on load. A bad value raises
+:class:`ConfigError` naming the key (``rules.params.income_threshold: expected a
+number, got 'abc'``); the CLI turns it into exit status 2 before anything is written.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+import yaml
+
+from jobs.contract import Contract, load_contract
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+PROJECT_ROOT = CONF_DIR.parent
+ENVIRONMENTS = ("local", "cluster")
+
+
+class ConfigError(ValueError):
+    """A configuration file or value is wrong; the message names the key."""
+
+
+# ---------------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Paths:
+    landing: str = "data/landing"
+    warehouse: str = "data/warehouse"
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    master: str | None = None
+    delta_jars: str | None = None
+    delta_packages: str | None = None
+    conf: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    sniff_bytes: int = 65536
+    csv_multiline: bool = False
+    max_records_per_file: int = 5_000_000
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    stale_source_days: int = 45
+    warning_id_secret: str = "hedui-demo-secret-change-me"
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    mask_ids: bool = True
+
+
+@dataclass(frozen=True)
+class RuleParams:
+    """Thresholds and windows of RULES.md (the italic parameters)."""
+
+    lookback_months: int = 24
+    pf_min_months: int = 3
+    pf_window_months: int = 6
+    income_threshold: Decimal = Decimal("60000")
+    vehicle_exempt_price: Decimal = Decimal("30000")
+    controlling_share: Decimal = Decimal("50")
+    medical_threshold: Decimal = Decimal("20000")
+    new_cert_days: int = 180
+    edu_min_students: int = 2
+    edu_tuition_threshold: Decimal = Decimal("10000")
+    release_days: int = 90
+    exclusive_pairs: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    rule_id: str
+    category: str
+    name_zh: str
+    base_score: int
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ScoreSettings:
+    amount_step: Decimal = Decimal("500")
+    amount_max_points: int = 20
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    params: RuleParams
+    score: ScoreSettings
+    categories: dict[str, str]
+    rules: dict[str, RuleSpec]
+
+    @property
+    def enabled(self) -> list[str]:
+        return [r for r, spec in self.rules.items() if spec.enabled]
+
+
+@dataclass(frozen=True)
+class Geo:
+    """Dali's 12 counties and 112 townships (code -> name)."""
+
+    counties: dict[str, str]
+    townships: dict[str, str]
+    township_county: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str
+    app_name: str
+    paths: Paths
+    spark: SparkSettings
+    ingest: IngestSettings
+    run: RunSettings
+    export: ExportSettings
+    contract: Contract
+    rules: RulesConfig
+    geo: Geo
+
+    def with_paths(self, landing: str | None = None, warehouse: str | None = None) -> "Config":
+        paths = dataclasses.replace(
+            self.paths,
+            landing=landing if landing is not None else self.paths.landing,
+            warehouse=warehouse if warehouse is not None else self.paths.warehouse,
+        )
+        return dataclasses.replace(self, paths=paths)
+
+
+# ---------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------
+def deep_merge(base: dict, over: dict) -> dict:
+    """Merge ``over`` into a copy of ``base``: mappings key by key, anything else replaced."""
+    out = dict(base)
+    for key, value in (over or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_yaml(path: Path | str, what: str = "configuration") -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{what} file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def load_config(env: str = "local", conf_file: str | Path | None = None,
+                conf_dir: Path | None = None) -> Config:
+    """Load base + environment overlay + optional extra file into a validated Config."""
+    conf_dir = Path(conf_dir) if conf_dir else CONF_DIR
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"--env: unknown environment {env!r} (expected one of {', '.join(ENVIRONMENTS)})")
+    raw = read_yaml(conf_dir / "base.yaml")
+    raw = deep_merge(raw, read_yaml(conf_dir / f"{env}.yaml"))
+    if conf_file:
+        raw = deep_merge(raw, read_yaml(conf_file, "--conf"))
+    return build_config(raw, env, conf_dir)
+
+
+def build_config(raw: dict, env: str, conf_dir: Path) -> Config:
+    known = {"app_name", "paths", "spark", "ingest", "run", "export", "sources_file",
+             "rules_file", "rules"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{key}: unknown configuration key (expected one of {', '.join(sorted(known))})")
+    sources_path = conf_dir / str(raw.get("sources_file", "sources.yaml"))
+    rules_path = conf_dir / str(raw.get("rules_file", "rules.yaml"))
+    rules_raw = read_yaml(rules_path, "rules")
+    if "rules" in raw:  # an overlay may switch rules or change thresholds
+        rules_raw = deep_merge(rules_raw, _expect(dict, raw["rules"], "rules"))
+    spark = _build(SparkSettings, raw.get("spark", {}), "spark")
+    spark = dataclasses.replace(spark, conf={str(k): _spark_value(v) for k, v in spark.conf.items()})
+    return Config(
+        env=env,
+        app_name=str(raw.get("app_name", "hedui")),
+        paths=_build(Paths, raw.get("paths", {}), "paths"),
+        spark=spark,
+        ingest=_build(IngestSettings, raw.get("ingest", {}), "ingest"),
+        run=_build(RunSettings, raw.get("run", {}), "run"),
+        export=_build(ExportSettings, raw.get("export", {}), "export"),
+        contract=load_contract(sources_path),
+        rules=build_rules(rules_raw),
+        geo=load_geo(conf_dir / "geo"),
+    )
+
+
+def build_rules(raw: dict) -> RulesConfig:
+    for key in raw:
+        if key not in ("params", "score", "categories", "rules"):
+            raise ConfigError(f"rules.{key}: unknown key")
+    params = _build(RuleParams, raw.get("params", {}), "rules.params")
+    for i, pair in enumerate(params.exclusive_pairs):
+        if len(pair) != 2:
+            raise ConfigError(f"rules.params.exclusive_pairs[{i}]: expected a pair of programmes")
+    categories = {str(k): str(v) for k, v in _expect(dict, raw.get("categories", {}), "rules.categories").items()}
+    rules: dict[str, RuleSpec] = {}
+    for rule_id, spec in _expect(dict, raw.get("rules", {}), "rules.rules").items():
+        spec = _expect(dict, spec, f"rules.rules.{rule_id}")
+        rule = _build(RuleSpec, {"rule_id": rule_id, **spec}, f"rules.rules.{rule_id}")
+        if rule.category not in categories:
+            raise ConfigError(f"rules.rules.{rule_id}.category: unknown category {rule.category!r}")
+        if not 0 <= rule.base_score <= 100:
+            raise ConfigError(f"rules.rules.{rule_id}.base_score: must be within 0..100")
+        rules[rule_id] = rule
+    return RulesConfig(params=params, score=_build(ScoreSettings, raw.get("score", {}), "rules.score"),
+                       categories=categories, rules=rules)
+
+
+def load_geo(geo_dir: Path) -> Geo:
+    def rows(name: str) -> list[dict]:
+        path = geo_dir / name
+        if not path.is_file():
+            raise ConfigError(f"geography file not found: {path}")
+        return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+    counties = {r["county_code"]: r["county_name"] for r in rows("dali_counties.csv")}
+    towns = rows("dali_townships.csv")
+    return Geo(counties=counties,
+               townships={r["township_code"]: r["township_name"] for r in towns},
+               township_county={r["township_code"]: r["county_code"] for r in towns})
+
+
+def resolve_project_path(path: str | None) -> str | None:
+    """A relative local path in configuration is relative to the project root."""
+    if path is None or "://" in path or os.path.isabs(path):
+        return path
+    return str(PROJECT_ROOT / path)
+
+
+# ---------------------------------------------------------------------------------
+# Validation helpers: YAML values into dataclass fields, with the key in every error
+# ---------------------------------------------------------------------------------
+def _expect(kind: type, value: Any, key: str):
+    if not isinstance(value, kind):
+        raise ConfigError(f"{key}: expected a {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _spark_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _coerce(tp: Any, value: Any, key: str) -> Any:
+    origin = get_origin(tp)
+    args = get_args(tp)
+    if origin is not None and type(None) in args:  # Optional[X]
+        if value is None:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(inner[0], value, key)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}: expected a whole number, got {value!r}")
+    if tp is Decimal:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise ConfigError(f"{key}: expected a number, got {value!r}") from None
+        if not number.is_finite() or number < 0:
+            raise ConfigError(f"{key}: expected a non-negative number, got {value!r}")
+        return number
+    if tp is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise ConfigError(f"{key}: expected text, got {value!r}")
+    if origin is dict:
+        return dict(_expect(dict, value, key))
+    if origin is tuple:  # tuple[tuple[str, str], ...]
+        items = _expect(list, value, key)
+        return tuple(tuple(str(x) for x in _expect(list, item, f"{key}[{i}]")) for i, item in enumerate(items))
+    return value
+
+
+def _build(cls: type, data: Any, key: str):
+    data = _expect(dict, data if data is not None else {}, key)
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for name in data:
+        if name not in names:
+            raise ConfigError(f"{key}.{name}: unknown key (expected one of {', '.join(sorted(names))})")
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            values[f.name] = _coerce(hints[f.name], data[f.name], f"{key}.{f.name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{key}.{f.name}: required key is missing")
+    return cls(**values)

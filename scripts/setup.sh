@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine for hedui: a Python 3.11 virtual environment with the pinned
+# dependencies (.venv/), the Delta Lake jars fetched with Maven (.jars/), and the
+# optional system packages for the HTML report (CJK font, headless Chromium).
+# Idempotent: rerunning only fills in what is missing.
+#
+#   bash scripts/setup.sh            # everything
+#   HEDUI_SKIP_APT=1 bash scripts/setup.sh   # no apt-get (fonts/chromium)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PY=${PYTHON:-python3.11}
+
+log() { printf '[setup] %s\n' "$*"; }
+
+# 1. Python environment ------------------------------------------------------------
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv with $PY"
+  "$PY" -m venv .venv
+fi
+if ! .venv/bin/python -c "import jobs, pyspark, delta, chispa, matplotlib, deltalake" 2>/dev/null; then
+  log "installing Python dependencies"
+  .venv/bin/pip install -q -e ".[dev]"
+fi
+
+# 2. Delta jars ----------------------------------------------------------------------
+# delta-spark (pip) is only the Python wrapper; the JVM side comes from Maven Central.
+# We copy delta-spark_4.2_2.13 and its runtime dependencies, minus every artifact that
+# pip's pyspark already ships in pyspark/jars (Spark, Scala, Hadoop, Jackson, Parquet...),
+# so that no second copy of a Spark dependency lands on the class path.
+DELTA_VERSIONS=${HEDUI_DELTA_VERSIONS:-"4.4.1 4.4.0"}
+if ! ls .jars/delta-spark_4.2_2.13-*.jar >/dev/null 2>&1; then
+  rm -rf .jars .jars.tmp
+  ok=
+  for v in $DELTA_VERSIONS; do
+    log "fetching io.delta:delta-spark_4.2_2.13:$v with Maven"
+    if mvn -q -B -f scripts/delta-jars.pom.xml dependency:copy-dependencies \
+        -Ddelta.version="$v" -DincludeScope=runtime -DoutputDirectory="$ROOT/.jars.tmp" >/tmp/hedui-mvn.log 2>&1; then
+      ok=$v; break
+    fi
+    log "  version $v is not on Maven Central (see /tmp/hedui-mvn.log); trying the next"
+  done
+  [ -n "$ok" ] || { echo "setup: could not fetch the Delta jars with Maven" >&2; exit 1; }
+  SPARK_JARS=$(.venv/bin/python -c "import pyspark, os; print(os.path.join(os.path.dirname(pyspark.__file__), 'jars'))")
+  mkdir -p .jars
+  for j in .jars.tmp/*.jar; do
+    b=$(basename "$j" .jar); a=$(echo "$b" | sed -E 's/-[0-9][0-9.]*([-_.].*)?$//')
+    if ls "$SPARK_JARS/$a"-[0-9]*.jar >/dev/null 2>&1; then continue; fi
+    cp "$j" .jars/
+  done
+  rm -rf .jars.tmp
+  log "Delta $ok jars in .jars/: $(ls .jars | tr '\n' ' ')"
+fi
+
+# 3. System packages for the report (CJK font, headless Chromium) ----------------------
+if [ -z "${HEDUI_SKIP_APT:-}" ] && command -v apt-get >/dev/null 2>&1; then
+  need=
+  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need="$need fonts-noto-cjk"
+  command -v chromium >/dev/null 2>&1 || need="$need chromium"
+  if [ -n "$need" ]; then
+    log "installing system packages:$need"
+    SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq >/dev/null && \
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null \
+      || log "  could not install$need (report tests will be skipped)"
+  fi
+fi
+log "ready: source .venv/bin/activate"

@@ -1,0 +1,33 @@
+"""hedui (核对): social-assistance verification on Apache Spark and Delta Lake."""
+from setuptools import find_packages, setup
+
+setup(
+    name="hedui",
+    version="0.1.0",
+    description="Verification of social-assistance rolls against departmental data (Spark + Delta Lake)",
+    python_requires=">=3.11,<3.12",
+    packages=find_packages(include=["jobs", "jobs.*"]),
+    include_package_data=True,
+    install_requires=[
+        "pyspark==4.2.0",
+        "delta-spark==4.4.1",
+        "pyyaml>=6.0",
+        "click>=8.1",
+        # Charts for `hedui report`: the standard plotting library, renders PNG offline
+        # with a CJK font; hand-drawn SVG would be more code and worse charts.
+        "matplotlib>=3.8",
+    ],
+    extras_require={
+        "dev": [
+            "pytest>=8",
+            "chispa>=0.10",
+            # Reads the warnings table without Spark, as downstream tools do (contract s.4).
+            "deltalake>=0.25",
+            # Executes the notebooks in the test suite.
+            "nbformat>=5.9",
+            "nbclient>=0.10",
+            "ipykernel>=6.29",
+        ],
+    },
+    entry_points={"console_scripts": ["hedui=jobs.cli:main"]},
+)
