@@ -1,0 +1,82 @@
+"""Where the warehouse's tables live and what the silver tables look like.
+
+Silver holds one Delta table per source at ``<warehouse>/silver/<source>``: the contract
+columns, typed (id -> normalised 18-character string, date -> date, month -> 'YYYY-MM'
+string, decimal -> decimal(14,2), int -> int, enum -> its code, string -> string), plus
+``_batch``, ``_file``, ``_run_id`` (the run that last wrote the row) and
+``_ingested_at``; sources with a ``partition_year_of`` hint also carry ``_year``
+(int, the partition column).
+"""
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
+
+from jobs.contract import SourceSpec
+
+AMOUNT = T.DecimalType(14, 2)
+SPARK_TYPES = {
+    "id": T.StringType(),
+    "date": T.DateType(),
+    "month": T.StringType(),
+    "decimal": AMOUNT,
+    "int": T.IntegerType(),
+    "enum": T.StringType(),
+    "string": T.StringType(),
+}
+META_COLUMNS = [
+    T.StructField("_batch", T.StringType(), False),
+    T.StructField("_file", T.StringType(), False),
+    T.StructField("_run_id", T.StringType(), False),
+    T.StructField("_ingested_at", T.TimestampType(), False),
+]
+YEAR_COLUMN = "_year"
+
+
+def table_path(warehouse: str, *parts: str) -> str:
+    return "/".join([warehouse.rstrip("/"), *parts])
+
+
+def silver_path(warehouse: str, source: str) -> str:
+    return table_path(warehouse, "silver", source)
+
+
+def bronze_path(warehouse: str, source: str) -> str:
+    return table_path(warehouse, "bronze", source)
+
+
+QUARANTINE = ("quarantine",)
+INGEST_LOG = ("meta", "ingest_log")
+RUNS = ("meta", "runs")
+WARNINGS = ("gold", "warnings")
+FEEDBACK_APPLIED = ("meta", "feedback_applied")
+
+
+def silver_schema(spec: SourceSpec) -> T.StructType:
+    fields = [T.StructField(c.name, SPARK_TYPES[c.type], True) for c in spec.columns.values()]
+    fields += META_COLUMNS
+    if spec.partition_year_of:
+        fields.append(T.StructField(YEAR_COLUMN, T.IntegerType(), True))
+    return T.StructType(fields)
+
+
+def delta_exists(spark: SparkSession, path: str) -> bool:
+    from delta.tables import DeltaTable
+
+    return DeltaTable.isDeltaTable(spark, path)
+
+
+def read_delta(spark: SparkSession, path: str) -> DataFrame:
+    return spark.read.format("delta").load(path)
+
+
+def read_silver(spark: SparkSession, warehouse: str, spec: SourceSpec) -> DataFrame:
+    """The silver table of a source, or an empty frame of its schema when none exists yet."""
+    path = silver_path(warehouse, spec.name)
+    if delta_exists(spark, path):
+        return read_delta(spark, path)
+    return spark.createDataFrame([], silver_schema(spec))
+
+
+def read_all_silver(spark: SparkSession, warehouse: str, contract) -> dict[str, DataFrame]:
+    return {name: read_silver(spark, warehouse, contract[name]) for name in contract.names}
