@@ -1,0 +1,141 @@
+"""`hedui run`: ingest -> feedback -> rules -> warnings -> run log.
+
+Each step is a job of its own package; this module only wires them, times them and
+records the run. The check date ``D`` drives every window; a ``D`` earlier than one
+already applied is refused before anything is written.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from jobs import runlog, tables
+from jobs.config import Config
+from jobs.gold import lifecycle
+from jobs.gold.summary import summarize
+from jobs.gold.warnings import build_detected
+from jobs.ingest.job import IngestResult, ingest
+from jobs.rules import detect
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    check_date: dt.date
+    exit_code: int
+    failed_files: list[str]
+    summary: str
+    timings: dict[str, float] = field(default_factory=dict)
+    counts: dict = field(default_factory=dict)
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.monotonic() - started, 2)
+            log.info("stage %s: %.1fs", name, self.seconds[name])
+
+
+def run(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check_date: dt.date,
+        run_id: str | None = None) -> RunResult:
+    started_at = dt.datetime.now().replace(microsecond=0)
+    run_id = run_id or runlog.new_run_id(started_at)
+    lifecycle.check_date_allowed(spark, warehouse, check_date)   # raises before any write
+    timer = Timer()
+    params = {"landing": landing, "warehouse": warehouse, "check_date": check_date.isoformat(),
+              "env": cfg.env, "rules": cfg.rules.enabled}
+    ingested: IngestResult | None = None
+    try:
+        with timer.stage("ingest"):
+            ingested = ingest(spark, cfg, landing, warehouse, check_date, run_id)
+        with timer.stage("feedback"):
+            silver_fb = tables.read_silver(spark, warehouse, cfg.contract["feedback"])
+            feedback_stats = lifecycle.apply_feedback(
+                spark, warehouse, silver_fb.filter(F.col("_run_id") == run_id), run_id)
+        with timer.stage("checks"):
+            silver = tables.read_all_silver(spark, warehouse, cfg.contract)
+            candidates = detect(silver, check_date, cfg.rules)
+            detected = build_detected(candidates, silver, cfg, check_date)
+            detection_stats = lifecycle.apply_detection(spark, warehouse, detected, check_date, run_id)
+    except Exception as exc:
+        _record(spark, warehouse, run_id, started_at, check_date, params, ingested, timer,
+                outcome="FAILED", exit_code=3, error=f"{type(exc).__name__}: {_first_line(exc)}")
+        raise
+    failed = ingested.failed_files
+    exit_code = 1 if failed else 0
+    batches = runlog.latest_batches(spark, warehouse)
+    stale = runlog.stale_sources(batches, cfg.contract.names, check_date, cfg.run.stale_source_days)
+    by_rule = warning_counts(spark, warehouse)
+    stats = {"ingest": _ingest_counts(ingested), "feedback": feedback_stats, "detection": detection_stats}
+    _record(spark, warehouse, run_id, started_at, check_date, params, ingested, timer,
+            outcome="PARTIAL" if failed else "SUCCESS", exit_code=exit_code,
+            warnings=by_rule, latest_batches=batches, stale=stale, stats=stats)
+    summary = summarize(spark, warehouse, check_date, stale, {**stats, "run_id": run_id,
+                                                              "failed_files": failed,
+                                                              "timings": timer.seconds})
+    return RunResult(run_id=run_id, check_date=check_date, exit_code=exit_code, failed_files=failed,
+                     summary=summary, timings=timer.seconds, counts=stats)
+
+
+def warning_counts(spark: SparkSession, warehouse: str) -> dict[str, dict[str, int]]:
+    path = tables.table_path(warehouse, *tables.WARNINGS)
+    if not tables.delta_exists(spark, path):
+        return {}
+    out: dict[str, dict[str, int]] = {}
+    for r in tables.read_delta(spark, path).groupBy("rule_id", "status").count().collect():
+        out.setdefault(r.rule_id, {})[r.status] = int(r["count"])
+    return out
+
+
+def _ingest_counts(ingested: IngestResult | None) -> dict:
+    if ingested is None:
+        return {}
+    return {name: {"files": len(r.files_loaded), "failed": len(r.files_failed), "read": r.rows_read,
+                   "loaded": r.rows_loaded, "quarantined": r.rows_quarantined, "seconds": r.seconds}
+            for name, r in ingested.sources.items()}
+
+
+def _record(spark, warehouse, run_id, started_at, check_date, params, ingested, timer, *, outcome,
+            exit_code, error=None, warnings=None, latest_batches=None, stale=None, stats=None) -> None:
+    files = []
+    if ingested is not None:
+        for name, r in ingested.sources.items():
+            files += [{"source": name, "file": f, "status": "LOADED"} for f in r.files_loaded]
+            files += [{"source": name, "file": f, "status": "FAILED", "error": e}
+                      for f, e in r.files_failed.items()]
+    try:
+        runlog.record_run(spark, warehouse, {
+            "run_id": run_id, "command": "run", "check_date": check_date, "started_at": started_at,
+            "finished_at": dt.datetime.now().replace(microsecond=0), "outcome": outcome,
+            "exit_code": exit_code, "params": params, "files": files,
+            "row_counts": (stats or {}).get("ingest") or _ingest_counts(ingested),
+            "warnings": warnings, "timings": timer.seconds, "latest_batches": latest_batches,
+            "stale_sources": stale, "error": error,
+        })
+    except Exception:  # the run log must not hide the run's own error
+        log.exception("could not record the run in meta/runs")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else "")[:500]
+
+
+def params_json(**kwargs) -> str:
+    return json.dumps(kwargs, ensure_ascii=False, sort_keys=True, default=str)

@@ -1,0 +1,233 @@
+"""Ingest: landing zone -> bronze -> silver, quarantine and ingest log, on hand-made files."""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from jobs import tables
+from jobs.ingest.job import ingest, loaded_files
+from jobs.ingest.landing import UnreadableFile, detect_encoding, discover, map_header
+
+D = dt.date(2026, 10, 15)
+P1 = "11010519491231002X"        # valid 18-digit IDs (GB 11643 examples / id_vectors)
+P2 = "610104196209276908"
+P3 = "440308199901101512"
+P2_OLD = "610104620927690"        # P2 as a 15-digit pre-1999 number
+
+
+def write_csv(path: Path, lines: list[str], encoding: str = "utf-8", bom: bool = False, gz: bool = False):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = ("\n".join(lines) + "\n").encode(encoding)
+    if bom:
+        data = b"\xef\xbb\xbf" + data
+    path.write_bytes(gzip.compress(data) if gz else data)
+
+
+def silver(spark, wh, source):
+    return tables.read_delta(spark, tables.silver_path(str(wh), source))
+
+
+def ingest_log(spark, wh):
+    return tables.read_delta(spark, tables.table_path(str(wh), *tables.INGEST_LOG))
+
+
+def quarantine(spark, wh):
+    return tables.read_delta(spark, tables.table_path(str(wh), *tables.QUARANTINE))
+
+
+# ---------------------------------------------------------------------------------
+# Pure pieces
+# ---------------------------------------------------------------------------------
+def test_detect_encoding_per_file():
+    text = "身份证号,姓名\n"
+    assert detect_encoding(text.encode("utf-8")) == "UTF-8"
+    assert detect_encoding(b"\xef\xbb\xbf" + text.encode("utf-8")) == "UTF-8"
+    assert detect_encoding(text.encode("gb18030")) == "GB18030"
+    # a multi-byte character cut by the sniff window is still UTF-8
+    assert detect_encoding(text.encode("utf-8")[:4]) == "UTF-8"
+    with pytest.raises(UnreadableFile):
+        detect_encoding(b"PK\x03\x04\x00\x00binary")
+
+
+def test_map_header_aliases_any_case_and_order(cfg):
+    spec = cfg.contract["deaths"]
+    assert map_header([" 死亡日期 ", "REPORT_ID", "身份证号", "extra"], spec) == \
+        ["death_date", "report_id", "person_id", None]
+    with pytest.raises(UnreadableFile, match="death_date"):
+        map_header(["report_id", "person_id"], spec)
+    with pytest.raises(UnreadableFile, match="twice"):
+        map_header(["report_id", "person_id", "身份证号", "death_date"], spec)
+
+
+# ---------------------------------------------------------------------------------
+# A small landing zone with every file form
+# ---------------------------------------------------------------------------------
+@pytest.fixture
+def zone(tmp_path, spark):
+    landing, wh = tmp_path / "landing", tmp_path / "wh"
+    b1 = landing / "deaths" / "2026-09-01"
+    # canonical header, plain UTF-8, dirty IDs that normalise, a bad date, a missing ID
+    write_csv(b1 / "a.csv", [
+        "report_id,person_id,name,death_date,cause_code",
+        f"R1,{P1.lower()},张三,2026-07-20,I21",
+        f"R2,{P2_OLD},李四,2026/07/21,",
+        f"R3,{P3},王五,2026-02-30,C34",          # impossible date -> BAD_DATE
+        "R4,,赵六,20260722,",                     # missing required ID
+        "R5,440308199901101513,x,2026-07-01,",    # bad check digit -> INVALID_ID
+    ])
+    # Chinese headers in another order, GB18030, exact duplicate and a key conflict
+    write_csv(b1 / "b.csv", [
+        "死亡日期,身份证号,报告卡编号,姓名,根本死因编码",
+        f"20260801,{P3},R6,王五,X59",
+        f"20260801,{P3},R6,王五,X59",
+        f"20260802,{P1},R7,张三,A00",
+        f"20260803,{P2},R7,李四,A00",
+    ], encoding="gb18030")
+    # UTF-8 with BOM, gzip
+    write_csv(b1 / "c.csv.gz", ["report_id,person_id,death_date", f"R8,{P2},2026-08-05"], bom=True, gz=True)
+    # parquet with native types, and one with strings
+    spark.createDataFrame([("R9", P1, dt.date(2026, 8, 9), "I10")],
+                          "report_id string, person_id string, death_date date, cause_code string") \
+        .coalesce(1).write.parquet(str(b1 / "d.parquet.tmp"))
+    part = next((b1 / "d.parquet.tmp").glob("part-*.parquet"))
+    part.rename(b1 / "d.parquet")
+    spark.createDataFrame([("R10", P3, "20260810", "")], "`报告卡编号` string, `身份证号` string, `死亡日期` string, cause_code string") \
+        .coalesce(1).write.parquet(str(b1 / "e.parquet.tmp"))
+    next((b1 / "e.parquet.tmp").glob("part-*.parquet")).rename(b1 / "e.parquet")
+    for tmp in b1.glob("*.tmp"):
+        for f in tmp.iterdir():
+            f.unlink()
+        tmp.rmdir()
+    # unknown source and a generator truth folder: not sources
+    write_csv(landing / "weather" / "2026-09-01" / "w.csv", ["x", "1"])
+    write_csv(landing / "_truth" / "expected.csv", ["kind", "POSITIVE"])
+    return landing, wh
+
+
+def test_every_file_form_loads_to_silver(spark, cfg, zone, run_id):
+    landing, wh = zone
+    result = ingest(spark, cfg, str(landing), str(wh), D, run_id)
+    assert result.unknown_sources == ["weather"]
+    r = result.sources["deaths"]
+    assert r.files_failed == {}
+    assert sorted(r.files_loaded) == ["2026-09-01/a.csv", "2026-09-01/b.csv", "2026-09-01/c.csv.gz",
+                                      "2026-09-01/d.parquet", "2026-09-01/e.parquet"]
+
+    got = silver(spark, wh, "deaths").select("report_id", "person_id", "name", "death_date", "cause_code")
+    schema = "report_id string, person_id string, name string, death_date date, cause_code string"
+    expected = spark.createDataFrame([
+        ("R1", P1, "张三", dt.date(2026, 7, 20), "I21"),
+        ("R2", P2, "李四", dt.date(2026, 7, 21), None),
+        ("R6", P3, "王五", dt.date(2026, 8, 1), "X59"),
+        ("R8", P2, None, dt.date(2026, 8, 5), None),
+        ("R9", P1, None, dt.date(2026, 8, 9), "I10"),
+        ("R10", P3, None, dt.date(2026, 8, 10), None),
+    ], schema)
+    assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)
+
+    q = {(row.file, json.loads(row.raw)["report_id"]): sorted(row.reasons)
+         for row in quarantine(spark, wh).collect()}
+    assert q == {
+        ("2026-09-01/a.csv", "R3"): ["BAD_DATE"],
+        ("2026-09-01/a.csv", "R4"): ["MISSING_REQUIRED"],
+        ("2026-09-01/a.csv", "R5"): ["INVALID_ID"],
+        ("2026-09-01/b.csv", "R7"): ["KEY_CONFLICT"],
+    }
+    # both conflicting R7 rows are quarantined (the dict above keys them once)
+    assert quarantine(spark, wh).filter("array_contains(reasons, 'KEY_CONFLICT')").count() == 2
+
+    log = {row.file: row for row in ingest_log(spark, wh).collect()}
+    assert {f: (x.rows_read, x.rows_loaded, x.rows_quarantined, x.status) for f, x in log.items()} == {
+        "2026-09-01/a.csv": (5, 2, 3, "LOADED"),
+        "2026-09-01/b.csv": (4, 2, 2, "LOADED"),
+        "2026-09-01/c.csv.gz": (1, 1, 0, "LOADED"),
+        "2026-09-01/d.parquet": (1, 1, 0, "LOADED"),
+        "2026-09-01/e.parquet": (1, 1, 0, "LOADED"),
+    }
+    # bronze keeps what arrived, with batch, file and ingest time
+    bronze = tables.read_delta(spark, tables.bronze_path(str(wh), "deaths"))
+    assert bronze.count() == 12
+    assert bronze.filter("report_id = 'R2'").select("person_id").first()[0] == P2_OLD
+    assert bronze.filter("_ingested_at IS NULL OR _batch IS NULL OR _file IS NULL").count() == 0
+
+
+def test_rerun_loads_nothing_twice_and_new_batch_is_incremental(spark, cfg, zone, run_id):
+    landing, wh = zone
+    ingest(spark, cfg, str(landing), str(wh), D, run_id)
+    v_before = spark.sql(f"DESCRIBE HISTORY delta.`{tables.silver_path(str(wh), 'deaths')}`").count()
+    again = ingest(spark, cfg, str(landing), str(wh), D, "run-2")
+    assert again.sources == {} and again.files_skipped == 5
+    assert silver(spark, wh, "deaths").count() == 6
+    assert tables.read_delta(spark, tables.bronze_path(str(wh), "deaths")).count() == 12
+
+    # a later batch corrects R1 (new death date) and adds R11; R2 stays as it was
+    write_csv(landing / "deaths" / "2026-10-01" / "a.csv", [
+        "report_id,person_id,death_date", f"R1,{P1},2026-07-19", f"R11,{P3},2026-09-30"])
+    third = ingest(spark, cfg, str(landing), str(wh), D, "run-3")
+    assert list(third.sources["deaths"].files_loaded) == ["2026-10-01/a.csv"]
+    s = {r.report_id: r for r in silver(spark, wh, "deaths").collect()}
+    assert s["R1"].death_date == dt.date(2026, 7, 19) and s["R1"]._batch == "2026-10-01"
+    assert s["R1"]._run_id == "run-3" and s["R2"]._run_id == run_id
+    assert s["R11"].death_date == dt.date(2026, 9, 30)
+    assert len(s) == 7
+    # incremental: one MERGE commit, not a rewrite
+    history = spark.sql(f"DESCRIBE HISTORY delta.`{tables.silver_path(str(wh), 'deaths')}`")
+    assert history.count() == v_before + 1
+    assert history.orderBy(F.col("version").desc()).first().operation == "MERGE"
+
+
+def test_latest_batch_wins_even_when_loaded_together(spark, cfg, tmp_path, run_id):
+    landing, wh = tmp_path / "l", tmp_path / "w"
+    write_csv(landing / "prison" / "2026-01-01" / "p.csv",
+              ["record_id,person_id,admission_date,release_date", f"X1,{P1},2020-01-01,"])
+    write_csv(landing / "prison" / "2026-02-01" / "p.csv",
+              ["record_id,person_id,admission_date,release_date", f"X1,{P1},2020-01-01,2026-01-31"])
+    # an invalid correction never replaces a valid row
+    write_csv(landing / "prison" / "2026-03-01" / "p.csv",
+              ["record_id,person_id,admission_date,release_date", f"X1,{P1},2020-13-01,2026-02-28"])
+    ingest(spark, cfg, str(landing), str(wh), D, run_id)
+    rows = silver(spark, wh, "prison").collect()
+    assert [(r.record_id, r.release_date, r._batch) for r in rows] == [("X1", dt.date(2026, 1, 31), "2026-02-01")]
+
+
+def test_failed_file_is_recorded_and_retried(spark, cfg, tmp_path, run_id):
+    landing, wh = tmp_path / "l", tmp_path / "w"
+    b = landing / "tax" / "2026-10-01"
+    write_csv(b / "ok.csv", ["record_id,person_id,tax_month,income", f"T1,{P1},2026-09,100.50"])
+    write_csv(b / "nocol.csv", ["record_id,person_id,income", f"T2,{P1},100"])       # tax_month missing
+    full = gzip.compress(("record_id,person_id,tax_month,income\n" +
+                          "".join(f"T{i},{P2},2026-09,1.00\n" for i in range(3, 5000))).encode())
+    (b / "cut.csv.gz").write_bytes(full[: len(full) // 2])                           # truncated gzip
+    result = ingest(spark, cfg, str(landing), str(wh), D, run_id)
+    r = result.sources["tax"]
+    assert r.files_loaded == ["2026-10-01/ok.csv"]
+    assert set(r.files_failed) == {"2026-10-01/nocol.csv", "2026-10-01/cut.csv.gz"}
+    assert "tax_month" in r.files_failed["2026-10-01/nocol.csv"]
+    assert sorted(result.failed_files) == ["tax/2026-10-01/cut.csv.gz", "tax/2026-10-01/nocol.csv"]
+    log = {x.file: x for x in ingest_log(spark, wh).collect()}
+    assert log["2026-10-01/nocol.csv"].status == "FAILED" and log["2026-10-01/nocol.csv"].error
+    assert [x.income for x in silver(spark, wh, "tax").collect()] == [Decimal("100.50")]
+    # a fixed file is picked up by the next run; the loaded one is not read again
+    write_csv(b / "nocol.csv", ["record_id,person_id,tax_month,income", f"T2,{P1},2026-08,100"])
+    (b / "cut.csv.gz").unlink()
+    second = ingest(spark, cfg, str(landing), str(wh), D, "run-2")
+    assert second.sources["tax"].files_loaded == ["2026-10-01/nocol.csv"]
+    assert ("tax", "2026-10-01/nocol.csv") in loaded_files(spark, str(wh))
+    assert silver(spark, wh, "tax").count() == 2
+
+
+def test_discover_orders_batches_bytewise_and_skips_hidden(spark, cfg, tmp_path):
+    landing = tmp_path / "l"
+    for batch in ("2026-10-01", "20261001T0300", "_tmp", ".staging"):
+        write_csv(landing / "tax" / batch / "x.csv", ["record_id"])
+    d = discover(spark, str(landing), cfg.contract)
+    assert [f.batch for f in d.files] == ["2026-10-01", "20261001T0300"]
+    assert d.unknown_sources == []
