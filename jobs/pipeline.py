@@ -39,15 +39,21 @@ class RunResult:
 
 
 class Timer:
-    def __init__(self) -> None:
+    """Times the stages of a run and labels their Spark jobs ("hedui <stage>") so the
+    Spark UI, the event log and the benchmark can tell them apart."""
+
+    def __init__(self, spark: SparkSession) -> None:
+        self.spark = spark
         self.seconds: dict[str, float] = {}
 
     @contextmanager
     def stage(self, name: str):
         started = time.monotonic()
+        self.spark.sparkContext.setJobDescription(f"hedui {name}")
         try:
             yield
         finally:
+            self.spark.sparkContext.setJobDescription(None)
             self.seconds[name] = round(time.monotonic() - started, 2)
             log.info("stage %s: %.1fs", name, self.seconds[name])
 
@@ -57,7 +63,7 @@ def run(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check_da
     started_at = dt.datetime.now().replace(microsecond=0)
     run_id = run_id or runlog.new_run_id(started_at)
     lifecycle.check_date_allowed(spark, warehouse, check_date)   # raises before any write
-    timer = Timer()
+    timer = Timer(spark)
     params = {"landing": landing, "warehouse": warehouse, "check_date": check_date.isoformat(),
               "env": cfg.env, "rules": cfg.rules.enabled}
     ingested: IngestResult | None = None

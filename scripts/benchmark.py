@@ -1,0 +1,112 @@
+"""Benchmark: generation speed, ingest throughput, time of the checks, payment scans.
+
+    .venv/bin/python scripts/benchmark.py --scale 0.1 --work /tmp/hedui-bench
+
+Prints figures; asserts nothing (targets are in the README, not in timed tests). The
+payment-scan count is read from the executed physical plans of the run: Spark's event
+log is switched on for the benchmark session, and every SQL execution's final plan
+(after adaptive re-planning) is walked for file scans of ``silver/payments``. A scan
+inside a cached relation counts once per cached relation (it is materialised once).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import glob
+import json
+import os
+import shutil
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from jobs.config import load_config  # noqa: E402
+from jobs.session import build_session  # noqa: E402
+
+
+def walk(node: dict, under_cache: bool, hits: dict) -> None:
+    name = node.get("nodeName", "")
+    desc = node.get("simpleString", "")
+    is_payments_scan = name.startswith("Scan") and "silver/payments" in json.dumps(node.get("metadata", {}))
+    if is_payments_scan:
+        if under_cache:
+            hits["cached"].add(under_cache)
+        else:
+            hits["direct"] += 1
+    cache_key = under_cache
+    if name == "InMemoryTableScan":
+        cache_key = desc  # the cached relation, identified by its description
+    for child in node.get("children", []):
+        walk(child, cache_key, hits)
+
+
+def count_payment_scans(event_dir: str, app_id: str, stage: str = "hedui checks") -> dict:
+    """Scans of silver/payments in the SQL executions of one stage of the run."""
+    files = glob.glob(os.path.join(event_dir, f"{app_id}*"))
+    final_plans: dict[int, dict] = {}
+    phase: dict[int, str] = {}
+    for path in files:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                ev = json.loads(line)
+                kind = ev.get("Event", "")
+                if kind.endswith("SparkListenerSQLExecutionStart"):
+                    final_plans[ev["executionId"]] = ev["sparkPlanInfo"]
+                    phase[ev["executionId"]] = ev.get("description", "")
+                elif kind.endswith("SparkListenerSQLAdaptiveExecutionUpdate"):
+                    final_plans[ev["executionId"]] = ev["sparkPlanInfo"]
+    hits = {"direct": 0, "cached": set()}
+    for exec_id, plan in final_plans.items():
+        if phase.get(exec_id) == stage:
+            walk(plan, None, hits)
+    return {"direct_scans": hits["direct"], "cached_relations": len(hits["cached"]),
+            "total": hits["direct"] + len(hits["cached"]), "sql_executions": sum(1 for e in final_plans if phase.get(e) == stage)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=0.1, help="generator scale (0.1 ~ 21M rows)")
+    ap.add_argument("--work", default="/tmp/hedui-bench", help="scratch folder (wiped)")
+    ap.add_argument("--as-of", default="2026-10-15")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--skip-generate", action="store_true", help="reuse <work>/landing")
+    args = ap.parse_args()
+    as_of = dt.date.fromisoformat(args.as_of)
+    landing, warehouse, events = (os.path.join(args.work, x) for x in ("landing", "warehouse", "events"))
+    if not args.skip_generate:
+        shutil.rmtree(args.work, ignore_errors=True)
+    shutil.rmtree(warehouse, ignore_errors=True)
+    shutil.rmtree(events, ignore_errors=True)
+    os.makedirs(events, exist_ok=True)
+
+    cfg = load_config("local")
+    conf = {**cfg.spark.conf, "spark.eventLog.enabled": "true", "spark.eventLog.dir": events,
+            "spark.eventLog.compress": "false"}
+    spark = build_session(dataclasses.replace(cfg.spark, conf=conf), "hedui-benchmark")
+    out = {"scale": args.scale, "cores": os.cpu_count()}
+
+    if not args.skip_generate:
+        from jobs.generate import generate
+        t0 = time.monotonic()
+        counts = generate(spark, cfg, landing, args.scale, args.seed, as_of)
+        secs = time.monotonic() - t0
+        rows = sum(v for k, v in counts.items() if isinstance(v, int) and k != "truth")
+        out["generate"] = {"rows": rows, "seconds": round(secs, 1), "rows_per_second": int(rows / secs)}
+
+    from jobs.pipeline import run
+    t0 = time.monotonic()
+    result = run(spark, cfg, landing, warehouse, as_of, "bench-run")
+    secs = time.monotonic() - t0
+    read = sum(v["read"] for v in result.counts["ingest"].values())
+    out["run"] = {"seconds": round(secs, 1), "stages": result.timings, "rows_ingested": read,
+                  "ingest_rows_per_second": int(read / max(result.timings.get("ingest", 1), 0.001))}
+    app_id = spark.sparkContext.applicationId
+    spark.stop()
+    out["payment_scans_in_run"] = count_payment_scans(events, app_id)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
