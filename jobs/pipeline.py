@@ -62,7 +62,7 @@ def run(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check_da
         run_id: str | None = None) -> RunResult:
     started_at = dt.datetime.now().replace(microsecond=0)
     run_id = run_id or runlog.new_run_id(started_at)
-    lifecycle.check_date_allowed(spark, warehouse, check_date)   # raises before any write
+    lifecycle.check_check_date(spark, warehouse, check_date)   # raises before any write
     timer = Timer(spark)
     params = {"landing": landing, "warehouse": warehouse, "check_date": check_date.isoformat(),
               "env": cfg.env, "rules": cfg.rules.enabled}
@@ -92,9 +92,9 @@ def run(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check_da
     _record(spark, warehouse, run_id, started_at, check_date, params, ingested, timer,
             outcome="PARTIAL" if failed else "SUCCESS", exit_code=exit_code,
             warnings=by_rule, latest_batches=batches, stale=stale, stats=stats)
-    summary = summarize(spark, warehouse, check_date, stale, {**stats, "run_id": run_id,
-                                                              "failed_files": failed,
-                                                              "timings": timer.seconds})
+    summary = summarize(spark, warehouse, check_date, stale,
+                        {**stats, "run_id": run_id, "failed_files": failed, "timings": timer.seconds},
+                        cfg)
     return RunResult(run_id=run_id, check_date=check_date, exit_code=exit_code, failed_files=failed,
                      summary=summary, timings=timer.seconds, counts=stats)
 
