@@ -58,8 +58,13 @@ def read_head(spark: SparkSession, path: str, nbytes: int) -> bytes:
 
 
 def write_bytes(spark: SparkSession, path: str, data: bytes) -> None:
-    """Create (or replace) a file with the given content."""
+    """Create (or replace) a file with the given content (on the local file system
+    without Hadoop's ``.crc`` side files, which would confuse people opening the folder)."""
     fs, p = _fs_and_path(spark, path)
+    if fs.getScheme() == "file":
+        jvm = _jvm(spark)
+        fs = jvm.org.apache.hadoop.fs.RawLocalFileSystem()
+        fs.initialize(jvm.java.net.URI("file:///"), spark.sparkContext._jsc.hadoopConfiguration())
     out = fs.create(p, True)
     try:
         out.write(bytearray(data))

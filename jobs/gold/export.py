@@ -34,6 +34,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from jobs.config import Config
+from jobs.fs import write_bytes
 from jobs.gold.lifecycle import NEW, OPEN, latest_check_date, warnings_path
 from jobs.tables import delta_exists
 
@@ -98,22 +99,6 @@ def _csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
     writer.writerow(header)
     writer.writerows(rows)
     return (_BOM + buf.getvalue()).encode("utf-8")
-
-
-def write_bytes(spark: SparkSession, path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` (any Hadoop URI or local path), replacing it."""
-    jvm = spark._jvm
-    conf = spark._jsc.hadoopConfiguration()
-    hpath = jvm.org.apache.hadoop.fs.Path(path)
-    fs = hpath.getFileSystem(conf)
-    if fs.getScheme() == "file":  # the raw local file system: no .crc files beside the CSVs
-        fs = jvm.org.apache.hadoop.fs.RawLocalFileSystem()
-        fs.initialize(jvm.java.net.URI("file:///"), conf)
-    stream = fs.create(hpath, True)
-    try:
-        stream.write(bytearray(data))
-    finally:
-        stream.close()
 
 
 def _feedback_id(check_date: dt.date) -> str:
