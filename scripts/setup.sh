@@ -18,9 +18,12 @@ if [ ! -x .venv/bin/python ]; then
   log "creating .venv with $PY"
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import jobs, pyspark, delta, chispa, matplotlib, deltalake" 2>/dev/null; then
+# -P: do not put the current folder on sys.path, so `jobs` must come from the install
+if ! (cd / && "$ROOT/.venv/bin/python" -P -c "import jobs, pyspark, delta, chispa, matplotlib, deltalake, nbclient, ipykernel") 2>/dev/null; then
   log "installing Python dependencies"
-  .venv/bin/pip install -q -e ".[dev]"
+  # compat mode: a .pth with the project root, so new modules need no reinstall
+  .venv/bin/pip install -q -e ".[dev]" --config-settings editable_mode=compat
+  .venv/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 fi
 
 # 2. Delta jars ----------------------------------------------------------------------
@@ -61,7 +64,7 @@ if [ -z "${HEDUI_SKIP_APT:-}" ] && command -v apt-get >/dev/null 2>&1; then
     log "installing system packages:$need"
     SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
     $SUDO apt-get update -qq >/dev/null && \
-      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null \
+      $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null \
       || log "  could not install$need (report tests will be skipped)"
   fi
 fi

@@ -35,6 +35,7 @@ from pyspark.sql import functions as F
 
 from jobs.config import Config
 from jobs.fs import write_bytes
+from jobs.masking import mask_id, mask_ids_in_text
 from jobs.gold.lifecycle import NEW, OPEN, latest_check_date, warnings_path
 from jobs.tables import delta_exists
 
@@ -44,8 +45,6 @@ WARNING_HEADERS = ["预警编号", "规则", "类别", "姓名", "身份证号",
                    "涉及金额", "状态", "首次发现", "最近发现", "证据摘要"]
 FEEDBACK_HEADERS = ["反馈编号", "预警编号", "核查结论", "核查说明", "核查人", "核查日期"]
 UNASSIGNED = "unassigned"
-MASK = "********"
-_ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
 _BOM = "\ufeff"
 
 
@@ -56,20 +55,6 @@ class ExportError(RuntimeError):
 # ---------------------------------------------------------------------------------
 # Formatting
 # ---------------------------------------------------------------------------------
-def mask_id(value: str | None) -> str:
-    """First 6 + '********' + last 4 characters; '' for None; all masked when too short."""
-    if not value:
-        return ""
-    if len(value) <= 10:
-        return MASK
-    return value[:6] + MASK + value[-4:]
-
-
-def mask_ids_in_text(text: str) -> str:
-    """Mask every 18-character ID number found in free text."""
-    return _ID_IN_TEXT.sub(lambda m: m.group(1) + MASK + m.group(2), text)
-
-
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 

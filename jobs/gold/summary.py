@@ -14,7 +14,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from jobs.config import CONF_DIR, Config, build_rules, load_geo, read_yaml
-from jobs.gold.export import mask_ids_in_text
+from jobs.masking import mask_ids_in_text
 from jobs.gold.lifecycle import NEW, OPEN, STATUSES, warnings_path
 from jobs.tables import delta_exists
 
