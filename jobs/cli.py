@@ -71,6 +71,19 @@ def _spark(cfg: Config):
     except SparkSetupError as exc:
         click.echo(f"hedui: {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    except Exception as exc:  # e.g. under spark-submit, a master that refuses the application
+        log.debug("Spark did not start", exc_info=True)
+        click.echo(f"hedui: Spark did not start (nothing written): {_error_line(exc)}; "
+                   "check --master and the Spark log above", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _error_line(exc: Exception) -> str:
+    """``Type: first line`` of an error; for a Java error, the Java exception's own."""
+    java = getattr(exc, "java_exception", None)
+    text = str(java) if java is not None else str(exc)
+    first = (text.strip().splitlines() or [""])[0].strip()[:500]
+    return first if java is not None else f"{type(exc).__name__}: {first}"
 
 
 def _fail(what: str, exc: Exception) -> None:

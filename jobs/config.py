@@ -10,6 +10,9 @@ import csv
 import dataclasses
 import io
 import os
+import posixpath
+import zipfile
+import zipimport
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -19,8 +22,28 @@ import yaml
 
 from jobs.contract import Contract, load_contract
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
-PROJECT_ROOT = CONF_DIR.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def find_conf_dir() -> Path | zipfile.Path:
+    """The conf/ folder next to the ``jobs`` package.
+
+    ``HEDUI_CONF_DIR`` overrides it. When ``jobs`` is imported from a zip (spark-submit
+    ``--py-files``, built by scripts/package.sh with conf/ beside jobs/ inside), it is the
+    folder inside the zip, as a :class:`zipfile.Path` (same ``/``, ``is_file`` and
+    ``read_text`` as a :class:`~pathlib.Path`).
+    """
+    if os.environ.get("HEDUI_CONF_DIR"):
+        return Path(os.environ["HEDUI_CONF_DIR"])
+    loader = globals().get("__loader__")
+    if isinstance(loader, zipimport.zipimporter):
+        # prefix is the package's folder inside the archive, e.g. "jobs/"
+        inside = posixpath.dirname(loader.prefix.rstrip("/"))
+        return zipfile.Path(loader.archive, at=posixpath.join(inside, "conf") + "/")
+    return PROJECT_ROOT / "conf"
+
+
+CONF_DIR = find_conf_dir()
 ENVIRONMENTS = ("local", "cluster")
 
 
@@ -153,8 +176,8 @@ def deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
-def read_yaml(path: Path | str, what: str = "configuration") -> dict:
-    path = Path(path)
+def read_yaml(path: Path | zipfile.Path | str, what: str = "configuration") -> dict:
+    path = as_path(path)
     if not path.is_file():
         raise ConfigError(f"{what} file not found: {path}")
     try:
@@ -166,10 +189,15 @@ def read_yaml(path: Path | str, what: str = "configuration") -> dict:
     return data
 
 
+def as_path(path: Path | zipfile.Path | str) -> Path | zipfile.Path:
+    """A str or path-like as a Path; a :class:`zipfile.Path` (conf/ inside a zip) as is."""
+    return path if isinstance(path, zipfile.Path) else Path(path)
+
+
 def load_config(env: str = "local", conf_file: str | Path | None = None,
-                conf_dir: Path | None = None) -> Config:
+                conf_dir: Path | zipfile.Path | None = None) -> Config:
     """Load base + environment overlay + optional extra file into a validated Config."""
-    conf_dir = Path(conf_dir) if conf_dir else CONF_DIR
+    conf_dir = as_path(conf_dir) if conf_dir else CONF_DIR
     if env not in ENVIRONMENTS:
         raise ConfigError(f"--env: unknown environment {env!r} (expected one of {', '.join(ENVIRONMENTS)})")
     raw = read_yaml(conf_dir / "base.yaml")
@@ -179,7 +207,7 @@ def load_config(env: str = "local", conf_file: str | Path | None = None,
     return build_config(raw, env, conf_dir)
 
 
-def build_config(raw: dict, env: str, conf_dir: Path) -> Config:
+def build_config(raw: dict, env: str, conf_dir: Path | zipfile.Path) -> Config:
     known = {"app_name", "paths", "spark", "ingest", "run", "export", "sources_file",
              "rules_file", "rules"}
     for key in raw:
@@ -228,7 +256,7 @@ def build_rules(raw: dict) -> RulesConfig:
                        categories=categories, rules=rules)
 
 
-def load_geo(geo_dir: Path) -> Geo:
+def load_geo(geo_dir: Path | zipfile.Path) -> Geo:
     def rows(name: str) -> list[dict]:
         path = geo_dir / name
         if not path.is_file():

@@ -71,9 +71,9 @@ class Contract:
 
 
 def load_contract(path: Path | str) -> Contract:
-    from jobs.config import ConfigError  # local import: config imports this module
+    from jobs.config import ConfigError, as_path  # local import: config imports this module
 
-    path = Path(path)
+    path = as_path(path)  # a zipfile.Path when conf/ travels inside the --py-files zip
     if not path.is_file():
         raise ConfigError(f"sources file not found: {path}")
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -33,10 +33,11 @@ class SparkSetupError(RuntimeError):
 
 
 def delta_jars(folder: str | None) -> list[str]:
-    """The jar files in the configured folder (HEDUI_JARS overrides it)."""
-    folder = os.environ.get("HEDUI_JARS") or resolve_project_path(folder)
+    """The jar files in the configured folder (HEDUI_JARS overrides it); empty when no
+    folder is configured (cluster mode: spark-submit's --jars or --packages bring them)."""
     if not folder:
         return []
+    folder = os.environ.get("HEDUI_JARS") or resolve_project_path(folder)
     jars = sorted(glob.glob(os.path.join(folder, "*.jar")))
     if not any(os.path.basename(j).startswith("delta-spark") for j in jars):
         raise SparkSetupError(

@@ -1,0 +1,101 @@
+"""The rules of RULES.md as pure transforms over the silver tables.
+
+Public API::
+
+    from jobs.rules import detect
+    found = detect(tables, check_date, cfg.rules)   # DataFrame, CANDIDATE_SCHEMA
+    ...                                             # use it (MERGE into gold, counts)
+    found.unpersist()
+
+``detect`` returns one row per (rule_id, person_id) that fires, for the enabled rules
+only: ``rule_id``, ``person_id``, ``amount_at_risk`` decimal(14,2) (null where RULES.md
+says null), ``evidence`` (array of (source, key, values map) sorted by source then key),
+``source_county`` and ``source_name`` (from a source row about the person; null if none).
+
+Plan (see :mod:`jobs.rules.facts`):
+
+1. :class:`~jobs.rules.facts.Facts` derives the shared per-person facts lazily, once.
+   The payment window is one DataFrame filtered on the partition column ``_year`` and on
+   ``pay_month``, then persisted; all four payment rules read it, so the payments table
+   is scanned once per run. The medical window likewise.
+2. Each enabled rule's function (:mod:`jobs.rules.catalogue`, registered with
+   ``@rule("RULE_ID")``) returns a :class:`~jobs.rules.evidence.Finding`;
+   :func:`~jobs.rules.evidence.assemble` attaches sorted evidence, county and name.
+3. :func:`candidates` unions them (lazy). :func:`detect` persists the union, materialises
+   it with one ``count()`` and then unpersists the windows, so nothing but the (small)
+   candidates stays cached; the caller unpersists those when done.
+
+Callers that want the lazy plan use ``with Facts(tables, d, rules.params) as facts:
+candidates(facts, rules)`` and act on it inside the ``with`` block.
+
+Spark 4.2 workaround: with ``spark.sql.unionOutputPartitioning`` on (the default), a
+union whose children read a persisted frame can advertise a hash partitioning it does
+not deliver once the cache materialises, and a join above it fails with "Can't zip RDDs
+with unequal numbers of partitions" (the UnionExec partitioning class of bugs upstream,
+cf. SPARK-59122; reproduced by tests/unit/test_rules_api.py). :func:`detect` plans
+and materialises the candidates with it off (restored afterwards); conf/base.yaml turns
+it off for the whole session too.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from contextlib import contextmanager
+from functools import reduce
+from typing import Iterator
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+
+from jobs.config import ConfigError, RulesConfig
+from jobs.rules.catalogue import RULES, rule
+from jobs.rules.evidence import CANDIDATE_SCHEMA, Finding, assemble
+from jobs.rules.facts import Facts
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CANDIDATE_SCHEMA", "Facts", "Finding", "RULES", "candidates", "detect", "enabled_rules", "rule",
+           "union_partitioning_off"]
+
+
+def enabled_rules(rules: RulesConfig) -> list[str]:
+    """The enabled rule ids, in configuration order; each must have a function."""
+    missing = [r for r in rules.enabled if r not in RULES]
+    if missing:
+        raise ConfigError(f"rules.rules.{missing[0]}: no rule function is registered under this id "
+                          f"(jobs/rules/catalogue.py)")
+    return list(rules.enabled)
+
+
+def candidates(facts: Facts, rules: RulesConfig) -> DataFrame:
+    """The lazy union of the enabled rules' candidates (valid while ``facts`` is open)."""
+    frames = [assemble(rule_id, RULES[rule_id](facts)) for rule_id in enabled_rules(rules)]
+    if not frames:
+        spark = next(iter(facts.tables.values())).sparkSession
+        return spark.createDataFrame([], CANDIDATE_SCHEMA)
+    return reduce(DataFrame.unionByName, frames)
+
+
+@contextmanager
+def union_partitioning_off(spark) -> Iterator[None]:
+    """Plan and run with ``spark.sql.unionOutputPartitioning=false`` (see module docstring)."""
+    key = "spark.sql.unionOutputPartitioning"
+    before = spark.conf.get(key)
+    spark.conf.set(key, "false")
+    try:
+        yield
+    finally:
+        spark.conf.set(key, before)
+
+
+def detect(tables: dict[str, DataFrame], check_date: dt.date, rules: RulesConfig) -> DataFrame:
+    """The candidates of all enabled rules for check date ``check_date``, materialised
+    (persisted; call ``.unpersist()`` when done). The windows are released before return."""
+    if not tables:
+        raise ValueError("detect() needs the silver tables (one DataFrame per source)")
+    spark = next(iter(tables.values())).sparkSession
+    with union_partitioning_off(spark), Facts(tables, check_date, rules.params) as facts:
+        found = candidates(facts, rules).persist(StorageLevel.MEMORY_AND_DISK)
+        count = found.count()
+    log.info("rules: %d candidates from %d enabled rules", count, len(rules.enabled))
+    return found

@@ -1,0 +1,288 @@
+"""`hedui generate`: files against the contract, dirt, truth, determinism, census figures.
+
+One small landing zone (scale 0.001) is generated per session; two tiny ones (scale 0.0003)
+check that the same seed gives the same bytes. The read-back test parses every file as a
+reader of the contract would and runs the generator's plain-Python oracle over all of it:
+the warnings it finds must be exactly the truth file's POSITIVE rows.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import hashlib
+import io
+import os
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+import pytest
+
+from jobs.generate import generate, oracle
+from jobs.generate.common import normalize_id
+
+D = dt.date(2026, 10, 15)
+SCALE = 0.001
+TINY = 0.0003
+RULES = ["DECEASED", "IMPRISONED", "IN_CUSTODY", "PUBLIC_EMPLOYEE", "PROVIDENT_FUND", "HIGH_INCOME",
+         "VEHICLE", "BUSINESS", "EXCLUSIVE_PROGRAMS", "DUPLICATE_ENROLLMENT", "DUPLICATE_PAYMENT",
+         "PAYMENT_WITHOUT_ENROLLMENT", "MEDICAL_BURDEN", "NEW_SEVERE_DISABILITY",
+         "DISABLED_WITHOUT_LIVING_SUBSIDY", "EDUCATION_BURDEN", "RELEASED_PRISONER",
+         "COMMUNITY_CORRECTION", "CHILD_UNSUPPORTED"]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def landing(spark, cfg, tmp_path_factory):
+    out = tmp_path_factory.mktemp("landing")
+    counts = generate(spark, cfg, str(out), SCALE, 7, D)
+    return out, counts
+
+
+@pytest.fixture(scope="session")
+def tiny_pair(spark, cfg, tmp_path_factory):
+    dirs = []
+    for _ in range(2):
+        out = tmp_path_factory.mktemp("tiny")
+        counts = generate(spark, cfg, str(out), TINY, 11, D)
+        dirs.append((out, counts))
+    return dirs
+
+
+def data_files(root):
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
+        for name in sorted(filenames):
+            if not name.startswith((".", "_")):
+                yield os.path.join(dirpath, name)
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8"), "UTF-8-BOM"
+    try:
+        return raw.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        return raw.decode("gb18030"), "GB18030"
+
+
+def read_csv(path: str):
+    raw = open(path, "rb").read()
+    if path.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    text, enc = decode(raw)
+    rows = list(csv.reader(io.StringIO(text)))
+    return rows[0], rows[1:], enc
+
+
+@pytest.fixture(scope="session")
+def delivered(landing, spark, cfg):
+    """Every file of the landing zone as (source, batch, file, encoding, {canonical: raw})."""
+    root, _ = landing
+    out = []
+    for path in data_files(root):
+        rel = os.path.relpath(path, root).split(os.sep)
+        source, batch = rel[0], rel[1]
+        header_map = cfg.contract[source].header_map()
+        if path.endswith(".parquet"):
+            df = spark.read.parquet(path)
+            header = df.columns
+            rows = []
+            for r in df.collect():
+                rows.append([None if v is None else (v.isoformat() if isinstance(v, dt.date) else str(v)) for v in r])
+            enc = "parquet:" + ",".join(f.dataType.simpleString() for f in df.schema.fields)
+        else:
+            header, rows, enc = read_csv(path)
+        cols = [header_map.get(h.strip().lower()) for h in header]
+        for r in rows:
+            values = {c: (None if v in ("", None) else v) for c, v in zip(cols, r) if c}
+            out.append((source, batch, rel[2], enc, header, values))
+    return out
+
+
+def test_every_source_lands_in_dated_batches(landing, cfg):
+    root, counts = landing
+    sources = sorted(d for d in os.listdir(root) if not d.startswith("_"))
+    assert sources == sorted(n for n in cfg.contract.names if n != "feedback")
+    for s in sources:
+        batches = os.listdir(root / s)
+        assert batches and all(dt.date.fromisoformat(b) <= D for b in batches)
+    assert (root / "_truth" / "expected.csv").is_file()
+    assert not list(root.glob("**/*.crc")) and not (root / "_tmp_generate").exists()
+    assert counts["payments"] > counts["medical"] > counts["household"] > counts["deaths"]
+
+
+def test_headers_cover_the_contract(delivered, cfg):
+    seen = defaultdict(set)
+    for source, batch, name, enc, header, values in delivered:
+        hm = cfg.contract[source].header_map()
+        mapped = {hm.get(h.strip().lower()) for h in header}
+        assert set(cfg.contract[source].columns) <= mapped, (source, name)
+        seen[source] |= {h.strip() for h in header}
+    aliases = {a for s in seen for c in cfg.contract[s].columns.values() for a in c.aliases}
+    assert any(h in aliases for hs in seen.values() for h in hs), "some files use Chinese headers"
+    orders = {tuple(h.strip().lower() for h in header) for source, _, _, _, header, _ in delivered if source == "funeral"}
+    assert any(list(o) != [c for c in cfg.contract["funeral"].columns] for o in orders), "a file with another column order"
+
+
+def test_encodings_compression_and_parquet(delivered, landing):
+    encodings = {enc.split(":")[0] for *_, enc, _h, _v in [(d[0], d[1], d[2], d[3], d[4], d[5]) for d in delivered]}
+    assert {"UTF-8", "UTF-8-BOM", "GB18030", "parquet"} <= encodings
+    parquet_types = {d[3] for d in delivered if d[3].startswith("parquet:")}
+    assert any("date" in t and "decimal" in t for t in parquet_types), "a parquet file with native types"
+    assert any("int" in t for t in parquet_types), "an int column in native parquet"
+    assert any(set(t[8:].split(",")) == {"string"} for t in parquet_types), "a parquet file of strings"
+    root, _ = landing
+    assert list(root.glob("*/*/*.csv.gz")) and list(root.glob("*/*/*.parquet")) and list(root.glob("*/*/*.csv"))
+
+
+def test_every_dirt_form_is_present(delivered, cfg):
+    forms = Counter()
+    keys = defaultdict(list)
+    for source, batch, name, enc, header, values in delivered:
+        spec = cfg.contract[source]
+        for c, col in spec.columns.items():
+            v = values.get(c)
+            if v is None:
+                if not col.required:
+                    forms["empty optional"] += 1
+                continue
+            if col.type == "id":
+                if len(v.strip()) == 15:
+                    forms["15-digit"] += 1
+                if any("０" <= ch <= "９" for ch in v):
+                    forms["full-width"] += 1
+                if "\u3000" in v:
+                    forms["ideographic space"] += 1
+                if v != v.strip():
+                    forms["spaces"] += 1
+                if v.endswith("x"):
+                    forms["lower x"] += 1
+                if normalize_id(v, D) is None:
+                    forms["invalid id"] += 1
+            elif col.type == "date":
+                if "/" in v:
+                    forms["yyyy/mm/dd"] += 1
+                elif len(v) == 8:
+                    forms["yyyymmdd"] += 1
+                if oracle.parse_date(v.strip()) is oracle._BAD:
+                    forms["impossible date"] += 1
+            elif col.type == "month" and len(v) == 6:
+                forms["yyyymm"] += 1
+            elif col.type == "enum" and v in col.value_aliases:
+                forms["chinese value"] += 1
+        key = tuple(values.get(k) for k in spec.key)
+        keys[(source, key)].append((batch, tuple(sorted((k, v) for k, v in values.items()))))
+    for (source, key), rows in keys.items():
+        by_batch = defaultdict(list)
+        for b, content in rows:
+            by_batch[b].append(content)
+        for b, contents in by_batch.items():
+            if len(contents) != len(set(contents)):
+                forms["exact duplicate"] += 1
+            if len(set(contents)) > 1:
+                forms["key conflict"] += 1
+        if len(by_batch) > 1 and len({c for cs in by_batch.values() for c in cs}) > 1:
+            forms["correction in a later batch"] += 1
+    expected = ["empty optional", "15-digit", "full-width", "ideographic space", "spaces", "lower x", "invalid id",
+                "yyyy/mm/dd", "yyyymmdd", "impossible date", "yyyymm", "chinese value", "exact duplicate",
+                "key conflict", "correction in a later batch"]
+    missing = [f for f in expected if forms[f] == 0]
+    assert not missing, (missing, forms)
+
+
+def read_truth(root):
+    with open(root / "_truth" / "expected.csv", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_truth_file_is_well_formed(landing):
+    root, counts = landing
+    rows = read_truth(root)
+    assert list(rows[0]) == ["kind", "rule_id", "person_id", "amount_at_risk", "note"]
+    per = Counter((r["rule_id"], r["kind"]) for r in rows)
+    for rule in RULES:
+        assert per[(rule, "POSITIVE")] >= 3 and per[(rule, "NEAR_MISS")] >= 3, rule
+    for r in rows:
+        assert normalize_id(r["person_id"], D) == r["person_id"]
+        assert r["kind"] in ("POSITIVE", "NEAR_MISS")
+        if r["amount_at_risk"]:
+            assert Decimal(r["amount_at_risk"]).as_tuple().exponent == -2
+    assert counts["truth"] == sum(1 for r in rows if r["kind"] == "POSITIVE")
+    assert {r["amount_at_risk"] for r in rows if r["rule_id"] == "DUPLICATE_PAYMENT" and "worked example" in r["note"]} == {"980.00"}
+
+
+def test_read_back_fires_exactly_the_truth(delivered, landing, cfg):
+    """The whole landing zone, read from its files, fires the POSITIVE rows and nothing else."""
+    root, _ = landing
+    rows = [(source, batch, values) for source, batch, _n, _e, _h, values in delivered]
+    tables = oracle.ingest(rows, cfg.contract, D)
+    fired = oracle.evaluate(tables, cfg.rules.params, D, cfg.rules.enabled)
+    truth = {(r["rule_id"], r["person_id"]): (r["amount_at_risk"] or None) for r in read_truth(root) if r["kind"] == "POSITIVE"}
+    got = {k: (None if v is None else f"{v:.2f}") for k, v in fired.items()}
+    assert got == truth
+    near = {(r["rule_id"], r["person_id"]) for r in read_truth(root) if r["kind"] == "NEAR_MISS"}
+    assert not near & set(got)
+
+
+def test_population_matches_the_census(delivered, cfg):
+    rows = [(s, b, v) for s, b, _n, _e, _h, v in delivered if s == "household"]
+    people = oracle.ingest(rows, cfg.contract, D)["household"]
+    # the background population (planted cases live in households numbered <county>P...)
+    living = [p for p in people if p["status"] == "NORMAL" and p["household_id"][6] != "P"]
+    n = len(living)
+    assert abs(n - 3_337_559 * SCALE) / (3_337_559 * SCALE) < 0.06
+    males = sum(1 for p in living if p["person_id"][16] in "13579") / n
+    assert abs(males - 0.5074) < 0.025
+    ages = Counter()
+    for p in living:
+        birth = dt.date(int(p["person_id"][6:10]), int(p["person_id"][10:12]), int(p["person_id"][12:14]))
+        a = (D - birth).days / 365.25
+        ages["0-14" if a < 15 else ("15-59" if a < 60 else "60+")] += 1
+    for band, share in {"0-14": 0.1671, "15-59": 0.6628, "60+": 0.1701}.items():
+        assert abs(ages[band] / n - share) < 0.03, (band, ages[band] / n)
+    households = defaultdict(int)
+    heads = set()
+    for p in living:
+        households[p["household_id"]] += 1
+        if p["relation_to_head"] == "HEAD":
+            heads.add(p["household_id"])
+    family = [households[h] for h in heads]
+    assert abs(sum(family) / len(family) - 3.01) < 0.15
+    by_county = Counter(p["county_code"] for p in living)
+    assert by_county.most_common(1)[0][0] == "532901"
+    assert abs((by_county["532901"] + by_county["532923"] + by_county["532924"]) / n - 0.455) < 0.03
+    for p in living:   # the ID agrees with the person
+        assert p["person_id"][:6] == p["county_code"]
+        if p["birth_date"] is not None:
+            assert p["birth_date"].strftime("%Y%m%d") == p["person_id"][6:14]
+        if p["gender"] is not None:
+            assert (p["gender"] == "M") == (p["person_id"][16] in "13579")
+
+
+def test_same_seed_same_bytes(tiny_pair):
+    (a, ca), (b, cb) = tiny_pair
+
+    def digests(root):
+        return {os.path.relpath(p, root): hashlib.sha256(open(p, "rb").read()).hexdigest()
+                for p in data_files(root)} | {"truth": hashlib.sha256(open(root / "_truth" / "expected.csv", "rb").read()).hexdigest()}
+
+    assert ca == cb
+    assert digests(a) == digests(b)
+
+
+def test_row_counts_scale_linearly(landing, tiny_pair):
+    _, big = landing
+    _, small = tiny_pair[0]
+    ratio = SCALE / TINY
+    for source in ("payments", "medical", "household", "education", "enrollment"):
+        assert abs(big[source] / small[source] / ratio - 1) < 0.25, source
+
+
+def test_normalize_id_matches_the_contract_vectors():
+    path = os.path.join(os.path.dirname(__file__), "..", "data", "id_vectors.csv")
+    with open(path, encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            got = normalize_id(row["raw"], D)
+            assert (got or "INVALID") == row["expected"], row["raw"]
