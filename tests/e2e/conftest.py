@@ -2,12 +2,11 @@
 
 The landing zone is generated once per test session (small scale, fixed seed and check
 date) and the first `hedui run` over it is done once; tests that change the warehouse
-work on their own copy of it.
+or the landing zone work on their own copies.
 """
 from __future__ import annotations
 
 import csv
-import shutil
 
 import pytest
 
@@ -37,12 +36,3 @@ def first_run(spark, cfg, landing, tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("e2e") / "warehouse"
     result = run(spark, cfg, str(landing), str(warehouse), E2E_DATE, E2E_RUN)
     return warehouse, result
-
-
-@pytest.fixture
-def warehouse_copy(first_run, tmp_path):
-    """A private copy of the first run's warehouse, for tests that run again."""
-    warehouse, _ = first_run
-    copy = tmp_path / "warehouse"
-    shutil.copytree(warehouse, copy)
-    return copy
