@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
 from jobs import runlog, tables
 from jobs.config import Config
@@ -71,9 +70,10 @@ def run(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check_da
         with timer.stage("ingest"):
             ingested = ingest(spark, cfg, landing, warehouse, check_date, run_id)
         with timer.stage("feedback"):
-            silver_fb = tables.read_silver(spark, warehouse, cfg.contract["feedback"])
-            feedback_stats = lifecycle.apply_feedback(
-                spark, warehouse, silver_fb.filter(F.col("_run_id") == run_id), run_id)
+            # every silver feedback row not yet recorded as applied (meta/feedback_applied):
+            # rows loaded by this run, and any a crashed run loaded but did not apply
+            feedback = tables.read_silver(spark, warehouse, cfg.contract["feedback"])
+            feedback_stats = lifecycle.apply_feedback(spark, warehouse, feedback, run_id)
         with timer.stage("checks"):
             silver = tables.read_all_silver(spark, warehouse, cfg.contract)
             candidates = detect(silver, check_date, cfg.rules)

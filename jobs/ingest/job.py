@@ -12,8 +12,9 @@ Per source with files not yet LOADED:
    KEY_CONFLICT; the latest batch wins per key.
 4. load: quarantine (replaceWhere on the files), silver (MERGE on the key: a row from
    a later or equal batch replaces), then the ingest log row per file proving
-   ``rows_read = rows_loaded + rows_quarantined``. A file is LOADED only once its log
-   row is written, so an interrupted run is simply redone by the next one.
+   ``rows_read = rows_loaded + rows_quarantined`` (one commit for all sources of the
+   run). A file is LOADED only once its log row is written, so an interrupted run is
+   simply redone by the next one.
 """
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ QUARANTINE_SCHEMA = T.StructType([
 @dataclass
 class SourceResult:
     source: str
+    log_rows: list[tuple] = field(default_factory=list)             # ingest-log rows to append
     files_loaded: list[str] = field(default_factory=list)
     files_failed: dict[str, str] = field(default_factory=dict)   # file -> reason
     rows_read: int = 0
@@ -312,7 +314,7 @@ def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile
             result.rows_read += read
             result.rows_loaded += read - quarantined
             result.rows_quarantined += quarantined
-    append_ingest_log(spark, warehouse, log_rows)
+    result.log_rows = log_rows
     result.seconds = round(time.monotonic() - started, 2)
     for file_id, reason in failed.items():
         log.warning("%s: file %s FAILED: %s", spec.name, file_id, reason)
@@ -340,4 +342,7 @@ def ingest(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check
         if files:
             result.sources[name] = ingest_source(spark, cfg.contract[name], files, cfg, warehouse,
                                                  check_date, run_id, now)
+    # One commit for the whole run's log: until it lands no file counts as LOADED, and a
+    # rerun redoes the files safely (bronze and quarantine replace by file, silver MERGEs).
+    append_ingest_log(spark, warehouse, [row for r in result.sources.values() for row in r.log_rows])
     return result
