@@ -131,7 +131,7 @@ def _record(spark, warehouse, run_id, started_at, check_date, params, ingested, 
             "finished_at": dt.datetime.now().replace(microsecond=0), "outcome": outcome,
             "exit_code": exit_code, "params": params, "files": files,
             "row_counts": (stats or {}).get("ingest") or _ingest_counts(ingested),
-            "warnings": warnings, "timings": timer.seconds, "latest_batches": latest_batches,
+            "warnings_by_rule": warnings, "timings": timer.seconds, "latest_batches": latest_batches,
             "stale_sources": stale, "error": error,
         })
     except Exception:  # the run log must not hide the run's own error

@@ -23,7 +23,7 @@ RUNS_SCHEMA = T.StructType([
     T.StructField("params", T.StringType(), True),         # JSON
     T.StructField("files", T.StringType(), True),          # JSON: [{source, file, status, error}]
     T.StructField("row_counts", T.StringType(), True),     # JSON: table -> rows
-    T.StructField("warnings", T.StringType(), True),       # JSON: rule_id -> status -> count
+    T.StructField("warnings_by_rule", T.StringType(), True),  # JSON: rule_id -> status -> count
     T.StructField("timings", T.StringType(), True),        # JSON: stage -> seconds
     T.StructField("latest_batches", T.StringType(), True), # JSON: source -> latest batch loaded
     T.StructField("stale_sources", T.ArrayType(T.StringType()), True),
@@ -38,7 +38,7 @@ def new_run_id(now: dt.datetime | None = None) -> str:
 
 def record_run(spark: SparkSession, warehouse: str, row: dict) -> None:
     values = {f.name: row.get(f.name) for f in RUNS_SCHEMA.fields}
-    for key in ("params", "files", "row_counts", "warnings", "timings", "latest_batches"):
+    for key in ("params", "files", "row_counts", "warnings_by_rule", "timings", "latest_batches"):
         if values[key] is not None and not isinstance(values[key], str):
             values[key] = json.dumps(values[key], ensure_ascii=False, sort_keys=True, default=str)
     df = spark.createDataFrame([values], RUNS_SCHEMA)
