@@ -33,15 +33,11 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs.config import Config, ScoreSettings
+from jobs.rules.evidence import EVIDENCE_TYPE
+from jobs.tables import AMOUNT
 
 log = logging.getLogger(__name__)
 
-AMOUNT = T.DecimalType(14, 2)
-EVIDENCE_TYPE = T.ArrayType(T.StructType([
-    T.StructField("source", T.StringType(), True),
-    T.StructField("key", T.StringType(), True),
-    T.StructField("values", T.MapType(T.StringType(), T.StringType(), True), True),
-]), True)
 
 #: The contract's warnings table (README s.5), in this order.
 WARNINGS_SCHEMA = T.StructType([

@@ -27,7 +27,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-AMOUNT = T.DecimalType(14, 2)
+from jobs.tables import AMOUNT
 
 EVIDENCE_TYPE = T.ArrayType(T.StructType([
     T.StructField("source", T.StringType(), True),
