@@ -173,7 +173,10 @@ def export(cfg: Config, warehouse: str | None, out: str, as_of: dt.date | None, 
         result = export_counties(spark, cfg, cfg.paths.warehouse, out, as_of=as_of, unmasked=unmasked)
     except Exception as exc:
         _fail("export", exc)
-    click.echo(f"exported open warnings to {out}: {result}")
+    masked = "masked" if result.get("masked", True) else "UNMASKED"
+    click.echo(f"exported {result.get('rows', 0)} open warnings of {result.get('check_date')} to {out}: "
+               f"{len(result.get('counties', {}))} county files + unassigned "
+               f"({result.get('unassigned', 0)}), ID numbers {masked}")
 
 
 @main.command()
