@@ -159,15 +159,15 @@ class Background:
         ended = f"alive AND NOT prisoner AND NOT custody AND age BETWEEN 18 AND 70 AND {self.u('ce', 'pk')} < 0.002"
         old_days = (D - dt.date(2012, 1, 1)).days - 3 * 365
         recs = (
-            f"filter(array("
+            f"(array("
             f"named_struct('j', 0, 'kind', CASE WHEN {self.u('ck', 'pk')} < 0.7 THEN 'DRUG_REHAB' ELSE 'DETENTION' END,"
             f" 's', date_sub({LIT_DATE(B1)}, {self.ri('cs0', 10, 700, 'pk')}), 'e', CAST(NULL AS DATE), 'ok', custody),"
             f"named_struct('j', 1, 'kind', 'COMMUNITY_CORRECTION', 's', date_sub({LIT_DATE(B1)}, {self.ri('cs1', 10, 1000, 'pk')}),"
             f" 'e', CAST(NULL AS DATE), 'ok', {community_now}),"
             f"named_struct('j', 2, 'kind', {PICK(['COMMUNITY_CORRECTION', 'DRUG_REHAB', 'DETENTION'], [60, 25, 15], self.u('ck2', 'pk'))},"
             f" 's', date_add(DATE'2012-01-01', {self.ri('cs2', 0, old_days, 'pk')}), 'e', CAST(NULL AS DATE), 'ok', {ended})"
-            f"), r -> r.ok)")
-        df = df.selectExpr("*", f"explode({recs}) AS r")
+            f"))")
+        df = df.selectExpr("*", f"explode({recs}) AS r").where("r.ok")
         end = f"CASE WHEN r.j = 2 THEN date_add(r.s, {self.ri('ce2', 30, 700, 'pk')}) END"
         return df.selectExpr(
             _id_key("SJ", "pk * 4 + r.j", 14) + " AS record_id", "id AS person_id", "name", "r.kind AS kind",
@@ -268,14 +268,14 @@ class Background:
         rich = "NOT covered_hh"
         k = "pk * 8 + v.j"
         reg_days = (self.B1 - dt.date(2005, 1, 1)).days
-        vs = (f"filter(array("
+        vs = (f"(array("
               f"named_struct('j', 0, 't', 'CAR', 'lo', 40000, 'hi', 300000, 'ok', {rich} AND {self.u('car', 'pk')} < 0.35),"
               f"named_struct('j', 1, 't', 'TRUCK', 'lo', 60000, 'hi', 250000, 'ok', {rich} AND {self.u('truck', 'pk')} < 0.05),"
               f"named_struct('j', 2, 't', 'MOTORCYCLE', 'lo', 3000, 'hi', 12000, 'ok', {self.u('moto', 'pk')} < 0.35),"
               f"named_struct('j', 3, 't', 'TRACTOR', 'lo', 5000, 'hi', 25000, 'ok', {self.u('tractor', 'pk')} < 0.05),"
               f"named_struct('j', 4, 't', 'DISABLED_MOBILITY', 'lo', 3000, 'hi', 9000, 'ok', disabled AND {self.u('dm', 'pk')} < 0.2)"
-              f"), v -> v.ok)")
-        df = df.selectExpr("*", f"explode({vs}) AS v")
+              f"))")
+        df = df.selectExpr("*", f"explode({vs}) AS v").where("v.ok")
         reg = f"date_add(DATE'2005-01-01', {self.ri('v_reg', 0, reg_days, k)})"
         dereg = f"CASE WHEN {self.u('v_dereg', k)} < 0.08 AND {reg} < DATE'{(self.D - dt.timedelta(days=400)).isoformat()}' THEN date_sub({LIT_DATE(self.D)}, {self.ri('v_de', 30, 360, k)}) END"
         return df.selectExpr(
@@ -288,13 +288,13 @@ class Background:
         df = self.x().where("alive AND age BETWEEN 22 AND 65 AND NOT prisoner AND NOT custody")
         rich = "NOT covered_hh"
         k = "pk * 4 + b.j"
-        bs = (f"filter(array("
+        bs = (f"(array("
               f"named_struct('j', 0, 't', 'ENTERPRISE', 'r', 'LEGAL_REP', 'sh', CAST(NULL AS DOUBLE), 'ok', {rich} AND {self.u('b0', 'pk')} < 0.012),"
               f"named_struct('j', 1, 't', 'ENTERPRISE', 'r', 'SHAREHOLDER', 'sh', 5.0 + {self.u('b1s', 'pk')} * 95.0, 'ok', {rich} AND {self.u('b1', 'pk')} < 0.02),"
               f"named_struct('j', 2, 't', 'INDIVIDUAL', 'r', 'LEGAL_REP', 'sh', CAST(NULL AS DOUBLE), 'ok', {self.u('b2', 'pk')} < 0.04),"
               f"named_struct('j', 3, 't', 'ENTERPRISE', 'r', 'SHAREHOLDER', 'sh', 0.5 + {self.u('b3s', 'pk')} * 19.0, 'ok', covered_hh AND {self.u('b3', 'pk')} < 0.01)"
-              f"), b -> b.ok)")
-        df = df.selectExpr("*", f"explode({bs}) AS b")
+              f"))")
+        df = df.selectExpr("*", f"explode({bs}) AS b").where("b.ok")
         reg_days = (self.B1 - dt.date(2000, 1, 1)).days
         reg = f"date_add(DATE'2000-01-01', {self.ri('b_reg', 0, reg_days, k)})"
         dereg = f"CASE WHEN {self.u('b_dereg', k)} < 0.1 AND {reg} < DATE'{(self.D - dt.timedelta(days=400)).isoformat()}' THEN date_sub({LIT_DATE(self.D)}, {self.ri('b_de', 30, 360, k)}) END"
@@ -343,7 +343,7 @@ class Background:
             spell(8, "'DIBAO'", dead_start, "death_date", f"300 + {self.ri('a_dd', 0, 300, 'pk')}",
                   f"{dead} AND dead_dibao AND {dead_start} < death_date"),
         ])
-        df = df.selectExpr("pk", "id", "name", "county", "township", "household_id", f"explode(filter(array({spells}), s -> s.ok)) AS s")
+        df = df.selectExpr("pk", "id", "name", "county", "township", "household_id", f"explode(array({spells})) AS s").where("s.ok")
         return df.selectExpr("pk * 16 + s.k AS ek", "pk", "id", "name", "county", "township", "household_id",
                              "s.program AS program", "s.s AS start_date", "s.e AS end_date", "s.amt AS monthly_amount")
 
@@ -371,12 +371,12 @@ class Background:
         df = self.people.where("role = 'SPOUSE' AND ((kind = 'family' AND head_id IS NOT NULL) OR (kind = 'moved' AND ex_spouse))")
         head_birth = "to_date(substring(head_id, 7, 8), 'yyyyMMdd')"
         reg = f"date_add(add_months({head_birth}, 12 * (23 + {self.ri('mar_y', 0, 6, 'pk')})), {self.ri('mar_d', 0, 364, 'pk')})"
-        recs = (f"filter(array("
+        recs = (f"(array("
                 f"named_struct('j', 0, 'kind', 'MARRIAGE', 'd', {reg}, 'ok', kind = 'family'),"
                 f"named_struct('j', 0, 'kind', 'MARRIAGE', 'd', ex_married, 'ok', kind = 'moved'),"
                 f"named_struct('j', 1, 'kind', 'DIVORCE', 'd', ex_divorced, 'ok', kind = 'moved')"
-                f"), r -> r.ok AND r.d >= DATE'1990-01-01' AND r.d <= {B1})")
-        df = df.selectExpr("*", f"explode({recs}) AS r")
+                f"))")
+        df = df.selectExpr("*", f"explode({recs}) AS r").where(f"r.ok AND r.d >= DATE'1990-01-01' AND r.d <= {B1}")
         # the ex-spouse's marriage record is kept only with its divorce
         df = df.where("kind = 'family' OR ex_divorced <= " + B1 + " AND ex_married >= DATE'1990-01-01'")
         head_is_a = "NOT male"

@@ -42,7 +42,9 @@ def generate(spark: SparkSession, cfg, out: str, scale: float, seed: int, as_of:
 
 def _generate(spark, cfg, out, scale, seed, as_of, st, t0) -> dict:
     files = Files(spark, out)
-    files.delete(TMP)
+    # a fresh landing zone: the generator's own folders are replaced, nothing else is touched
+    for name in [TMP, "_truth", *[n for n in cfg.contract.names if n != "feedback"]]:
+        files.delete(name)
     pop = Population(spark, cfg, scale, seed, as_of, st)
     D, B1, B2 = as_of, pop.B1, pop.B2
     batches = {1: B1.isoformat(), 2: B2.isoformat()}

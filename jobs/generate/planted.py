@@ -440,7 +440,7 @@ def business(w: World, i: int, positive: bool):
     if positive:
         owner, role, share = [(wife, "LEGAL_REP", None), (head, "SHAREHOLDER", "50.00"), (wife, "SHAREHOLDER", "80.00")][v]
         w.business(owner, "ENTERPRISE", role, share, dt.date(2018, 1, 1))
-        return [(POS, "BUSINESS", head, f"enterprise {role} {share or ''} in the family")]
+        return [(POS, "BUSINESS", head, f"enterprise {role}{' ' + share if share else ''} in the family")]
     btype, role, share, dereg = [("INDIVIDUAL", "LEGAL_REP", None, None), ("ENTERPRISE", "SHAREHOLDER", "49.99", None),
                                  ("ENTERPRISE", "LEGAL_REP", None, D)][v]
     w.business(wife, btype, role, share, dt.date(2018, 1, 1), dereg)

@@ -37,14 +37,14 @@ TEMPLATES = [
     (3, 0.12, [H, SP, P], (24, 45)),
     (3, 0.06, [H, SP, GC], (52, 80)),
     (4, 0.56, [H, SP, C, C], (30, 56)),
-    (4, 0.28, [H, SP, C, P], (26, 50)),
-    (4, 0.10, [H, SP, GC, GC], (52, 80)),
+    (4, 0.30, [H, SP, C, P], (28, 52)),
+    (4, 0.08, [H, SP, GC, GC], (54, 80)),
     (4, 0.06, [H, SP, C, SIB], (24, 50)),
-    (5, 0.45, [H, SP, C, C, P], (28, 52)),
-    (5, 0.35, [H, SP, C, O, GC], (50, 74)),
+    (5, 0.55, [H, SP, C, C, P], (30, 54)),
+    (5, 0.25, [H, SP, C, O, GC], (52, 76)),
     (5, 0.20, [H, SP, C, P, P], (26, 48)),
-    (6, 0.55, [H, SP, C, O, GC, GC], (50, 74)),
-    (6, 0.45, [H, SP, C, C, P, P], (28, 50)),
+    (6, 0.35, [H, SP, C, O, GC, GC], (52, 76)),
+    (6, 0.65, [H, SP, C, C, P, P], (30, 52)),
     (7, 0.60, [H, SP, C, O, GC, GC, P], (48, 64)),
     (7, 0.40, [H, SP, C, C, O, GC, P], (48, 64)),
 ]
@@ -131,7 +131,7 @@ class Population:
         for s in sizes:
             idx = [i for i, t in enumerate(TEMPLATES) if t[0] == s]
             branches.append((f"size = {s}", PICK(idx, [TEMPLATES[i][1] for i in idx], "_um")))
-        band = PICK([0, 1, 2], [0.30, 0.36, 0.34], self.u("alone_band", "hh"))
+        band = PICK([0, 1, 2], [0.32, 0.38, 0.30], self.u("alone_band", "hh"))
         df = add(df, {"tmpl": CASE(branches, "0"),
                       "township": self.township_of("county", "_ut"),
                       "household_id": "concat(county, lpad(cast(hh as string), 10, '0'))",
@@ -141,7 +141,7 @@ class Population:
         lo, hi = _by_template([x[3][0] for x in TEMPLATES]), _by_template([x[3][1] for x in TEMPLATES])
         a_lo = "(CASE _band WHEN 0 THEN 18 WHEN 1 THEN 35 ELSE 60 END)"
         a_hi = "(CASE _band WHEN 0 THEN 34 WHEN 1 THEN 59 ELSE 95 END)"
-        couple_old = f"{self.u('couple_band', 'hh')} < 0.55"
+        couple_old = f"{self.u('couple_band', 'hh')} < 0.48"
         head_age = CASE([("size = 1", f"{a_lo} + floor({u_age} * ({a_hi} - {a_lo} + 1))"),
                          (f"tmpl = 1 AND {couple_old}", f"58 + floor({u_age} * 30)"),
                          ("tmpl = 1", f"24 + floor({u_age} * 34)")],
@@ -217,12 +217,12 @@ class Population:
         n = self.HC * S.COLLECTIVE_SIZE
         df = self.spark.range(0, n, 1, max(1, self.parts // 4)).withColumnRenamed("id", "idx")
         df = add(df, {"hh": f"floor(idx / {S.COLLECTIVE_SIZE}) + {OFF_COLLECTIVE_HH}", "pk": f"idx + {OFF_COLLECTIVE}"})
-        # colleges and barracks sit mostly in Dali city
+        # schools, barracks, factories and temples, spread like the population
         df = add(df, {"_uc": self.u("county", "hh"), "_ut": self.u("township", "hh")})
-        df = add(df, {"county": f"CASE WHEN {self.u('c_city', 'hh')} < 0.55 THEN '532901' ELSE {PICK(self.counties, self.county_w, '_uc')} END"})
+        df = add(df, {"county": PICK(self.counties, self.county_w, "_uc")})
         ua = self.u("c_age", "pk")
         df = add(df, {
-            "township": f"CASE WHEN county = '532901' THEN '532901003' ELSE {self.township_of('county', '_ut')} END",
+            "township": self.township_of("county", "_ut"),
             "household_id": f"concat(county, 'J', lpad(cast(hh - {OFF_COLLECTIVE_HH} as string), 9, '0'))",
             "slot": "-1", "role": "'OTHER'",
             "age": f"cast(CASE WHEN {ua} < 0.62 THEN 18 + floor({ua} / 0.62 * 5) ELSE 23 + floor(({ua} - 0.62) / 0.38 * 32) END as int)",
@@ -341,15 +341,23 @@ def build_people(pop: Population, path: str) -> DataFrame:
     # each household's ID numbers (one shuffle by household, then a stable order)
     df = df.drop("_s_head", "_s_own", "_s_spouse", "_g1", "_g2", "_g3", "_eth")
     df = df.repartition(pop.parts, "hh")
-    df = add(df, {"_members": "collect_list(CASE WHEN slot >= 0 THEN named_struct('s', slot, 'i', id, 'n', name) END) OVER (PARTITION BY hh)"})
+    # the IDs at the household's fixed slots (window aggregates, no lambdas)
+    w = "OVER (PARTITION BY hh)"
+    slots = {"_id_head": "0", "_id_sp": "spouse_slot", "_id_p1": "p1_slot", "_id_p2": "p2_slot",
+             "_id_fc": "fc_slot", "_id_o": "other_slot"}
+    df = add(df, {**{k: f"max(CASE WHEN slot >= 0 AND slot = {v} THEN id END) {w}" for k, v in slots.items()},
+                  "head_name": f"max(CASE WHEN slot = 0 THEN name END) {w}"})
 
     def lookup(slot: str) -> str:
-        return f"CASE WHEN {slot} >= 0 THEN element_at(filter(_members, m -> m.s = {slot}), 1).i END"
+        return (f"CASE WHEN {slot} < 0 THEN NULL WHEN {slot} = 0 THEN _id_head WHEN {slot} = spouse_slot THEN _id_sp "
+                f"WHEN {slot} = p1_slot THEN _id_p1 WHEN {slot} = p2_slot THEN _id_p2 WHEN {slot} = fc_slot THEN _id_fc "
+                f"WHEN {slot} = other_slot THEN _id_o END")
 
     df = add(df, {"father_id": lookup("father_slot"), "mother_id": lookup("mother_slot"),
-                  "head_id": f"CASE WHEN kind <> 'collective' THEN {lookup('0')} END",
-                  "spouse_id": f"CASE WHEN kind = 'family' THEN {lookup('spouse_slot')} END",
-                  "head_name": "CASE WHEN kind <> 'collective' THEN element_at(filter(_members, m -> m.s = 0), 1).n END"})
-    df = df.drop("_members").sortWithinPartitions("hh", "pk")
+                  "head_id": "CASE WHEN kind <> 'collective' THEN _id_head END",
+                  "spouse_id": "CASE WHEN kind = 'family' THEN _id_sp END",
+                  "head_name": "CASE WHEN kind <> 'collective' THEN head_name END"})
+    df = df.drop(*slots)
+    df = df.sortWithinPartitions("hh", "pk")
     df.write.mode("overwrite").parquet(path)
     return pop.spark.read.parquet(path)

@@ -164,8 +164,9 @@ def with_dirt(df: DataFrame, spec: SourceSpec, seed: int, rate: float, date_rate
     bad = f"{u('bad')} < {rate / 2}"
     conflict = f"{u('conflict')} < {rate / 10}"
     df = df.selectExpr("*", f"xxhash64({int(seed)}, '{s}:0', _rk) AS _h0")
-    df = df.selectExpr("*", f"explode(filter(array(0, 1, 2, 3, 4), v -> v = 0 OR (v = 1 AND {dup})"
-                            f" OR (v = 2 AND {bad}) OR (v >= 3 AND {conflict}))) AS _v")
+    # (array_remove, not a lambda: this runs for every row of the largest sources)
+    df = df.selectExpr("*", f"explode(array_remove(array(0, IF({dup}, 1, -1), IF({bad}, 2, -1),"
+                            f" IF({conflict}, 3, -1), IF({conflict}, 4, -1)), -1)) AS _v")
     first_cols: dict[str, str] = {}
     # a fresh key for the conflicting pair
     if key_is_id:
@@ -218,7 +219,7 @@ def with_dirt(df: DataFrame, spec: SourceSpec, seed: int, rate: float, date_rate
                 cols[c] = f"CASE WHEN {u(f'mfmt:{c}')} < {date_rate} THEN replace({base}, '-', '') ELSE {base} END"
     for c in SAFE_EMPTY.get(spec.name, []):
         base = cols.get(c, c)
-        cols[c] = f"CASE WHEN {u(f'empty:{c}')} < {rate} THEN NULL ELSE {base} END"
+        cols[c] = f"CASE WHEN _v < 3 AND {u(f'empty:{c}')} < {rate} THEN NULL ELSE {base} END"
     n_hashes = (len(windows) + 3) // 4
     df = df.selectExpr("*", *[f"xxhash64({int(seed)}, '{s}:{i}', _rk) AS _h{i}" for i in range(1, n_hashes)])
     keep = [c for c in df.columns if c not in cols]

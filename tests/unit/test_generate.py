@@ -252,7 +252,8 @@ def test_population_matches_the_census(delivered, cfg):
     assert abs(sum(family) / len(family) - 3.01) < 0.15
     by_county = Counter(p["county_code"] for p in living)
     assert by_county.most_common(1)[0][0] == "532901"
-    assert abs((by_county["532901"] + by_county["532923"] + by_county["532924"]) / n - 0.455) < 0.03
+    # about 1,050 households at this scale: a share moves by ~2 points from sampling alone
+    assert abs((by_county["532901"] + by_county["532923"] + by_county["532924"]) / n - 0.455) < 0.04
     for p in living:   # the ID agrees with the person
         assert p["person_id"][:6] == p["county_code"]
         if p["birth_date"] is not None:
