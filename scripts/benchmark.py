@@ -27,24 +27,26 @@ from jobs.session import build_session  # noqa: E402
 
 
 def walk(node: dict, under_cache: bool, hits: dict) -> None:
+    """Payment scans in a plan tree. A scan inside a cached relation (below an
+    InMemoryTableScan) is read once, when the cache materialises, however many plans
+    show it: it is identified by its own description and metadata (attribute ids
+    included), which are the same wherever the cached plan appears."""
     name = node.get("nodeName", "")
-    desc = node.get("simpleString", "")
-    is_payments_scan = name.startswith("Scan") and "silver/payments" in json.dumps(node.get("metadata", {}))
-    if is_payments_scan:
+    metadata = json.dumps(node.get("metadata", {}), sort_keys=True)
+    if name.startswith("Scan") and "silver/payments" in metadata:
         if under_cache:
-            hits["cached"].add(under_cache)
+            hits["cached"].add(node.get("simpleString", "") + metadata)
         else:
             hits["direct"] += 1
-    cache_key = under_cache
-    if name == "InMemoryTableScan":
-        cache_key = desc  # the cached relation, identified by its description
     for child in node.get("children", []):
-        walk(child, cache_key, hits)
+        walk(child, under_cache or name == "InMemoryTableScan", hits)
 
 
 def count_payment_scans(event_dir: str, app_id: str, stage: str = "hedui checks") -> dict:
     """Scans of silver/payments in the SQL executions of one stage of the run."""
-    files = glob.glob(os.path.join(event_dir, f"{app_id}*"))
+    # Spark 4 rolls event logs: <dir>/eventlog_v2_<app>/events_<n>_<app>; older: <dir>/<app>
+    files = sorted(glob.glob(os.path.join(event_dir, f"*{app_id}*", f"events_*{app_id}*"))
+                   + [p for p in glob.glob(os.path.join(event_dir, f"{app_id}*")) if os.path.isfile(p)])
     final_plans: dict[int, dict] = {}
     phase: dict[int, str] = {}
     for path in files:

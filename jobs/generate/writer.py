@@ -5,7 +5,8 @@
   born 1900-1999, full-width digits, spaces incl. U+3000 and U+00A0, lower-case x, the
   three date formats, both month formats), empty optional fields that no rule reads,
   exact duplicates, and rows that ingest must quarantine but whose loss changes nothing:
-  extra copies of a row with a bad check digit or an impossible date, pairs of rows with
+  extra copies of a row with a bad check digit, an impossible date or an empty required
+  field, pairs of rows with
   a fresh key and different content (KEY_CONFLICT), and - only in sources whose rows can
   only make a rule fire, never stop one - some rows whose required ID is invalid.
 - ``format_for_file`` maps enum codes to Chinese value aliases, headers to aliases and
@@ -192,13 +193,17 @@ def with_dirt(df: DataFrame, spec: SourceSpec, seed: int, rate: float, date_rate
     # required IDs: bad copies (and, in loss-safe sources, some bad originals); valid forms
     invalid_here = "_v = 2" if not loss_safe else f"(_v = 2 OR (_v = 0 AND {u('lost')} < {rate / 4}))"
     use_bad_date = f"{u('which_bad')} < 0.3" if (req_dates and not typed) else "false"
+    # a required column (neither an ID nor the key) left empty: MISSING_REQUIRED
+    req_plain = [c for c, cs in spec.columns.items() if cs.required and cs.type != "id" and c not in spec.key]
+    use_missing = f"({u('which_bad')} >= 0.3 AND {u('which_bad')} < 0.5)" if req_plain else "false"
     for c in req_ids:
         base = c
         first = c == req_ids[0]
         forms = id_form_sql(base, u(f"form:{c}"))
         valid_dirty = f"CASE WHEN {u(f'dirty:{c}')} < {rate * 3} THEN {forms} ELSE {base} END"
         if first:
-            cols[c] = f"CASE WHEN {invalid_here} AND NOT ({use_bad_date} AND _v = 2) THEN {bad_id_sql(base)} ELSE {valid_dirty} END"
+            other_flaw = f"(({use_bad_date} OR {use_missing}) AND _v = 2)"
+            cols[c] = f"CASE WHEN {invalid_here} AND NOT {other_flaw} THEN {bad_id_sql(base)} ELSE {valid_dirty} END"
         else:
             cols[c] = valid_dirty
     for c in opt_ids:
@@ -217,6 +222,9 @@ def with_dirt(df: DataFrame, spec: SourceSpec, seed: int, rate: float, date_rate
             elif cs.type == "month":
                 base = cols.get(c, c)
                 cols[c] = f"CASE WHEN {u(f'mfmt:{c}')} < {date_rate} THEN replace({base}, '-', '') ELSE {base} END"
+    if req_plain:
+        c = req_plain[-1]
+        cols[c] = f"CASE WHEN _v = 2 AND {use_missing} THEN NULL ELSE {cols.get(c, c)} END"
     for c in SAFE_EMPTY.get(spec.name, []):
         base = cols.get(c, c)
         cols[c] = f"CASE WHEN _v < 3 AND {u(f'empty:{c}')} < {rate} THEN NULL ELSE {base} END"

@@ -5,7 +5,6 @@ Public API::
     from jobs.rules import detect
     found = detect(tables, check_date, cfg.rules)   # DataFrame, CANDIDATE_SCHEMA
     ...                                             # use it (MERGE into gold, counts)
-    found.unpersist()
 
 ``detect`` returns one row per (rule_id, person_id) that fires, for the enabled rules
 only: ``rule_id``, ``person_id``, ``amount_at_risk`` decimal(14,2) (null where RULES.md
@@ -21,9 +20,11 @@ Plan (see :mod:`jobs.rules.facts`):
 2. Each enabled rule's function (:mod:`jobs.rules.catalogue`, registered with
    ``@rule("RULE_ID")``) returns a :class:`~jobs.rules.evidence.Finding`;
    :func:`~jobs.rules.evidence.assemble` attaches sorted evidence, county and name.
-3. :func:`candidates` unions them (lazy). :func:`detect` persists the union, materialises
-   it with one ``count()`` and then unpersists the windows, so nothing but the (small)
-   candidates stays cached; the caller unpersists those when done.
+3. :func:`candidates` unions them (lazy). :func:`detect` materialises the union as a
+   local checkpoint (one pass over the sources; its plan no longer refers to them) and
+   then unpersists the windows, so nothing but the (small) candidates stays in memory.
+   A persisted frame would not do: unpersisting the windows it was planned over makes
+   Spark drop and rebuild it, running every rule a second time.
 
 Callers that want the lazy plan use ``with Facts(tables, d, rules.params) as facts:
 candidates(facts, rules)`` and act on it inside the ``with`` block.
@@ -44,7 +45,6 @@ from contextlib import contextmanager
 from functools import reduce
 from typing import Iterator
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 
 from jobs.config import ConfigError, RulesConfig
@@ -90,12 +90,15 @@ def union_partitioning_off(spark) -> Iterator[None]:
 
 def detect(tables: dict[str, DataFrame], check_date: dt.date, rules: RulesConfig) -> DataFrame:
     """The candidates of all enabled rules for check date ``check_date``, materialised
-    (persisted; call ``.unpersist()`` when done). The windows are released before return."""
+    (a local checkpoint: later actions never read the sources again). The windows are
+    released before return."""
     if not tables:
         raise ValueError("detect() needs the silver tables (one DataFrame per source)")
     spark = next(iter(tables.values())).sparkSession
     with union_partitioning_off(spark), Facts(tables, check_date, rules.params) as facts:
-        found = candidates(facts, rules).persist(StorageLevel.MEMORY_AND_DISK)
+        # A checkpoint, not persist(): releasing the windows below would make Spark
+        # rebuild a cached frame that was planned over them (and rerun every rule).
+        found = candidates(facts, rules).localCheckpoint(eager=True)
         count = found.count()
     log.info("rules: %d candidates from %d enabled rules", count, len(rules.enabled))
     return found

@@ -105,4 +105,4 @@ def test_quarantine_and_ingest_log_reconcile(spark, first_run, reference):
         assert r.rows_quarantined == len(quarantined.get((r.source, r.file), []))
     # the generator's dirt reaches every reason code that ingest can give
     codes = {c for v in quarantined.values() for reasons in v for c in reasons}
-    assert {"INVALID_ID", "BAD_DATE", "KEY_CONFLICT"} <= codes
+    assert {"INVALID_ID", "BAD_DATE", "MISSING_REQUIRED", "KEY_CONFLICT"} <= codes

@@ -145,8 +145,7 @@ def test_every_dirt_form_is_present(delivered, cfg):
         for c, col in spec.columns.items():
             v = values.get(c)
             if v is None:
-                if not col.required:
-                    forms["empty optional"] += 1
+                forms["empty optional" if not col.required else "empty required"] += 1
                 continue
             if col.type == "id":
                 if len(v.strip()) == 15:
@@ -185,7 +184,7 @@ def test_every_dirt_form_is_present(delivered, cfg):
                 forms["key conflict"] += 1
         if len(by_batch) > 1 and len({c for cs in by_batch.values() for c in cs}) > 1:
             forms["correction in a later batch"] += 1
-    expected = ["empty optional", "15-digit", "full-width", "ideographic space", "spaces", "lower x", "invalid id",
+    expected = ["empty optional", "empty required", "15-digit", "full-width", "ideographic space", "spaces", "lower x", "invalid id",
                 "yyyy/mm/dd", "yyyymmdd", "impossible date", "yyyymm", "chinese value", "exact duplicate",
                 "key conflict", "correction in a later batch"]
     missing = [f for f in expected if forms[f] == 0]

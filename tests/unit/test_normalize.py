@@ -14,7 +14,7 @@ from pyspark.sql import types as T
 from jobs.contract import ColumnSpec
 from jobs.ingest.normalize import (
     clean_string, normalize_id, parse_academic_year, parse_date, parse_decimal, parse_enum,
-    parse_int, parse_month, reason_for, typed_column, with_typed_columns,
+    parse_int, parse_month, reason_for, strip, typed_column, with_typed_columns,
 )
 from jobs.tables import AMOUNT, SPARK_TYPES
 
@@ -50,6 +50,26 @@ def id_vector_results(spark):
     df = spark.createDataFrame([(i, v["raw"]) for i, v in enumerate(VECTORS)], "i int, raw string")
     rows = df.select("i", normalize_id(F.col("raw"), D).alias("out")).collect()
     return {r.i: r.out for r in rows}
+
+
+@pytest.fixture(scope="module")
+def id_vector_results_in_steps(spark, cfg):
+    """The same vectors through with_typed_columns (the staged path ingest uses), as the
+    required person_id of a deaths row."""
+    df = spark.createDataFrame([(str(i), v["raw"], "2026-01-01") for i, v in enumerate(VECTORS)],
+                               "report_id string, person_id string, death_date string")
+    rows = with_typed_columns(df, cfg.contract["deaths"], D).select("report_id", "person_id", "_reasons").collect()
+    return {int(r.report_id): (r.person_id, r._reasons) for r in rows}
+
+
+@pytest.mark.parametrize("i", range(len(VECTORS)),
+                         ids=[f"{i}-{v['raw'].strip()}" for i, v in enumerate(VECTORS)])
+def test_id_vectors_in_steps(id_vector_results_in_steps, i):
+    vector = VECTORS[i]
+    expected = None if vector["expected"] == "INVALID" else vector["expected"]
+    person_id, reasons = id_vector_results_in_steps[i]
+    assert person_id == expected, vector["origin"]
+    assert (reasons == []) == (expected is not None), (reasons, vector["origin"])
 
 
 @pytest.mark.parametrize("i", range(len(VECTORS)),
@@ -307,7 +327,7 @@ def test_reason_for(spark):
         ("null", None, None, None, None),
     ]
     df = spark.createDataFrame(rows, "case string, p string, f string, d string, t string")
-    actual = df.select("case", *[reason_for(s, F.col(s.name), typed_column(s, F.col(s.name), D))
+    actual = df.select("case", *[reason_for(s, strip(F.col(s.name)), typed_column(s, F.col(s.name), D))
                                  .alias(s.name) for s in specs])
     expected = spark.createDataFrame([
         ("valid", None, None, None, None),

@@ -231,3 +231,25 @@ def test_payment_window_prunes_years_is_scanned_once_and_released(spark, cfg, ch
         assert {r.rule_id for r in found.collect()} == {"DECEASED", "PAYMENT_WITHOUT_ENROLLMENT"}
         assert window.is_cached
     assert not window.is_cached and not facts.medical_window.is_cached
+
+
+def test_detect_result_never_reads_the_sources_again(spark, cfg, check_date, tmp_path):
+    """detect() releases the windows; its result must not be rebuilt from the sources
+    afterwards (a frame persisted over the windows would be, running every rule twice).
+    Deleting the payments table after detect() proves it: the rows still come back."""
+    import shutil
+
+    p = People()("ex1")
+    s = Silver(spark, cfg)
+    deceased_example(s, p)
+    tables = s.tables()
+    path = str(tmp_path / "silver" / "payments")
+    (spark.createDataFrame(tables["payments"].collect(), silver_schema(cfg.contract["payments"]))
+     .write.format("delta").partitionBy("_year").save(path))
+    tables["payments"] = spark.read.format("delta").load(path)
+    found = detect(tables, check_date, only(cfg.rules, "DECEASED", "PAYMENT_WITHOUT_ENROLLMENT"))
+    shutil.rmtree(path)
+    rows = {(r.rule_id, r.person_id): r.amount_at_risk for r in found.collect()}
+    assert rows == {("DECEASED", p): Decimal("1000.00")}
+    plan = found._jdf.queryExecution().executedPlan().toString()
+    assert "silver/payments" not in plan and "InMemoryTableScan" not in plan
