@@ -73,6 +73,12 @@ class IngestSettings:
     sniff_bytes: int = 65536
     csv_multiline: bool = False
     max_records_per_file: int = 5_000_000
+    parallel_sources: int = 4
+
+    def __post_init__(self) -> None:
+        for name in ("sniff_bytes", "max_records_per_file", "parallel_sources"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"ingest.{name}: must be at least 1, got {getattr(self, name)}")
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,20 @@ def count_payment_scans(event_dir: str, app_id: str, stage: str = "hedui checks"
             "total": hits["direct"] + len(hits["cached"]), "sql_executions": sum(1 for e in final_plans if phase.get(e) == stage)}
 
 
+def jvm_peak_rss_gb(spark) -> float | None:
+    """Peak resident memory of the Spark JVM (driver and, in local mode, executors):
+    VmHWM of the process PySpark started (``spark-submit`` execs into ``java``)."""
+    proc = getattr(spark.sparkContext._gateway, "proc", None)
+    try:
+        with open(f"/proc/{proc.pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024 / 1024, 2)
+    except (AttributeError, OSError):
+        return None
+    return None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=0.1, help="generator scale (0.1 ~ 21M rows)")
@@ -105,6 +119,7 @@ def main() -> None:
     out["run"] = {"seconds": round(secs, 1), "stages": result.timings, "rows_ingested": read,
                   "ingest_rows_per_second": int(read / max(result.timings.get("ingest", 1), 0.001))}
     app_id = spark.sparkContext.applicationId
+    out["jvm_peak_rss_gb"] = jvm_peak_rss_gb(spark)
     spark.stop()
     out["payment_scans_in_run"] = count_payment_scans(events, app_id)
     print(json.dumps(out, indent=2))

@@ -9,5 +9,5 @@ bash scripts/setup.sh >&2
 SCALE=${SCALE:-0.1}
 WORK=${WORK:-/tmp/hedui-bench}
 /usr/bin/time -v .venv/bin/python scripts/benchmark.py --scale "$SCALE" --work "$WORK" "$@" \
-  2> >(grep -E "Maximum resident|Elapsed \(wall" >&2)
+  2> >(grep -E "Elapsed \(wall" >&2)
 du -sh "$WORK/landing" "$WORK/warehouse" 2>/dev/null || true

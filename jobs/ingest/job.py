@@ -7,9 +7,11 @@ Per source with files not yet LOADED:
 2. bronze: the rows as they arrived, plus ``_batch``, ``_file``, ``_run_id``,
    ``_ingested_at`` (partitioned by ``_batch``). Written with ``replaceWhere`` on the
    files of this attempt, so a rerun after a crash replaces, never duplicates.
-3. transform: typed and normalised (normalize.py), every reason per row; exact
-   duplicates within a batch collapse; same key with different content in one batch is
-   KEY_CONFLICT; the latest batch wins per key.
+3. transform: typed and normalised (normalize.py), every reason per row (typed once,
+   cached); exact duplicates within a batch collapse; same key with different content in
+   one batch is KEY_CONFLICT; the latest batch wins per key. Only the rows whose key
+   another row shares are ranked (their keys come from a narrow aggregation and are
+   broadcast), so the whole load is never shuffled.
 4. load: quarantine (replaceWhere on the files), silver (MERGE on the key: a row from
    a later or equal batch replaces), then the ingest log row per file proving
    ``rows_read = rows_loaded + rows_quarantined`` (one commit for all sources of the
@@ -20,7 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -29,6 +34,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.util import inheritable_thread_target
 
 from jobs import tables
 from jobs.config import Config
@@ -112,10 +118,6 @@ def content_hash(spec: SourceSpec) -> Column:
     return F.xxhash64(*[F.col(c) for c in spec.column_names])
 
 
-def key_columns(spec: SourceSpec) -> list[Column]:
-    return [F.col(k) for k in spec.key]
-
-
 def with_unknown_warning_reason(df: DataFrame, known_warning_ids: DataFrame | None) -> DataFrame:
     """Feedback rows naming no existing warning get UNKNOWN_WARNING (contract s.4)."""
     known = (known_warning_ids.select(F.col("warning_id").alias("_known")).distinct()
@@ -142,10 +144,33 @@ def with_key_conflicts(df: DataFrame, spec: SourceSpec) -> DataFrame:
             .drop("_hash"))
 
 
-def filter_latest_per_key(df: DataFrame, spec: SourceSpec) -> DataFrame:
-    """One row per key: exact duplicates collapse, the latest batch wins."""
-    w = Window.partitionBy(*spec.key).orderBy(F.col("_batch").desc(), F.col("_file").desc())
-    return df.withColumn("_n", F.row_number().over(w)).filter("_n = 1").drop("_n")
+def multi_row_keys(df: DataFrame, spec: SourceSpec) -> DataFrame:
+    """The keys held by more than one valid row of ``df`` (a narrow aggregation: only
+    these rows can be duplicates, conflicts or corrections)."""
+    valid = df.filter(F.size("_reasons") == 0)
+    return (valid.groupBy(*spec.key).agg(F.count(F.lit(1)).alias("_rows"))
+            .filter(F.col("_rows") > 1).select(*spec.key))
+
+
+def with_resolved_keys(df: DataFrame, spec: SourceSpec, multi: DataFrame | None = None) -> DataFrame:
+    """KEY_CONFLICT flags and one row per key among the valid rows, shuffling only the
+    rows that share a key with another (a broadcast of their keys), not the whole load.
+
+    Returns ``df`` with ``_latest``: true on the one valid row per key that silver takes
+    (false on the others: duplicates, earlier batches); invalid rows keep ``_latest``
+    false and get KEY_CONFLICT where :func:`with_key_conflicts` says so. ``multi``: the
+    keys of :func:`multi_row_keys`, if already computed."""
+    multi = (multi if multi is not None else multi_row_keys(df, spec)).withColumn("_multi", F.lit(True))
+    marked = df.join(F.broadcast(multi), list(spec.key), "left")
+    single = (marked.filter(F.col("_multi").isNull())
+              .withColumn("_latest", F.size("_reasons") == 0))
+    shared = marked.filter(F.col("_multi")).transform(with_key_conflicts, spec)
+    # the latest batch (then the last file) among the valid rows of each key
+    w = Window.partitionBy(*spec.key, "_valid").orderBy(F.col("_batch").desc(), F.col("_file").desc())
+    shared = (shared.withColumn("_valid", F.size("_reasons") == 0)
+              .withColumn("_latest", F.col("_valid") & (F.row_number().over(w) == 1))
+              .drop("_valid"))
+    return single.unionByName(shared).drop("_multi")
 
 
 def to_quarantine(df: DataFrame, source: str) -> DataFrame:
@@ -271,7 +296,8 @@ def write_bronze(spark: SparkSession, files: list[LandingFile], spec: SourceSpec
 
 
 def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile], cfg: Config,
-                  warehouse: str, check_date: dt.date, run_id: str, now: dt.datetime) -> SourceResult:
+                  warehouse: str, check_date: dt.date, run_id: str, now: dt.datetime,
+                  quarantine_lock: threading.Lock | None = None) -> SourceResult:
     started = time.monotonic()
     result = SourceResult(spec.name)
     written, failed = write_bronze(spark, files, spec, cfg, warehouse, run_id, now)
@@ -287,23 +313,28 @@ def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile
         if spec.name == "feedback":
             wpath = tables.table_path(warehouse, *tables.WARNINGS)
             known = tables.read_delta(spark, wpath) if tables.delta_exists(spark, wpath) else None
-        flagged = (bronze.transform(with_typed_columns, spec, check_date)
-                   .transform(lambda d: with_unknown_warning_reason(d, known) if spec.name == "feedback" else d)
-                   .transform(with_key_conflicts, spec)
-                   .withColumn("_run_id", F.lit(run_id)).withColumn("_ingested_at", F.lit(now))
-                   .persist(StorageLevel.MEMORY_AND_DISK))
+        typed = (bronze.transform(with_typed_columns, spec, check_date)
+                 .transform(lambda d: with_unknown_warning_reason(d, known) if spec.name == "feedback" else d)
+                 .withColumn("_run_id", F.lit(run_id)).withColumn("_ingested_at", F.lit(now))
+                 .persist(StorageLevel.MEMORY_AND_DISK))
+        multi = None
         try:
+            # typing once (the cache), then a narrow aggregation for the shared keys
+            multi = multi_row_keys(typed, spec).persist(StorageLevel.MEMORY_AND_DISK)
+            flagged = typed.transform(with_resolved_keys, spec, multi)
             bad = flagged.filter(F.size("_reasons") > 0)
-            good = flagged.filter(F.size("_reasons") == 0)
-            write_replacing(to_quarantine(bad, spec.name), tables.table_path(warehouse, *tables.QUARANTINE),
-                            f"source = '{spec.name}' AND " + _files_predicate(file_ids, "file"))
-            merge_silver(good.transform(filter_latest_per_key, spec).transform(to_silver, spec),
+            with quarantine_lock or nullcontext():
+                write_replacing(to_quarantine(bad, spec.name), tables.table_path(warehouse, *tables.QUARANTINE),
+                                f"source = '{spec.name}' AND " + _files_predicate(file_ids, "file"))
+            merge_silver(flagged.filter(F.col("_latest")).transform(to_silver, spec),
                          tables.silver_path(warehouse, spec.name), spec)
             counts = {r["_file"]: r for r in flagged.groupBy("_file").agg(
                 F.count(F.lit(1)).alias("read"),
                 F.sum(F.when(F.size("_reasons") > 0, 1).otherwise(0)).alias("quarantined")).collect()}
         finally:
-            flagged.unpersist()
+            if multi is not None:
+                multi.unpersist()   # first: it was planned over `typed`
+            typed.unpersist()
         for f in written:
             c = counts.get(f.file_id)
             read = int(c["read"]) if c else 0
@@ -326,8 +357,13 @@ def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile
 
 def ingest(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check_date: dt.date,
            run_id: str, only: list[str] | None = None) -> IngestResult:
-    """Load every new file of the landing zone. ``only`` limits the sources (feedback is
-    loaded on its own, after the other sources, by the pipeline)."""
+    """Load every new file of the landing zone. ``only`` limits the sources.
+
+    Sources load side by side (``ingest.parallel_sources`` threads): each has its own
+    bronze and silver tables; the one table they share, the quarantine, is written by one
+    source at a time. Much of a small source's time is the driver's (planning, Delta
+    commits), which the others' Spark jobs overlap.
+    """
     now = dt.datetime.now().replace(microsecond=0)
     discovery = discover(spark, landing, cfg.contract)
     for name in discovery.unknown_sources:
@@ -335,13 +371,24 @@ def ingest(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check
     pending = pending_files(discovery, loaded_files(spark, warehouse))
     result = IngestResult(run_id=run_id, unknown_sources=discovery.unknown_sources,
                           files_skipped=len(discovery.files) - len(pending))
-    for name in cfg.contract.names:
-        if only is not None and name not in only:
-            continue
-        files = [f for f in pending if f.source == name]
-        if files:
-            result.sources[name] = ingest_source(spark, cfg.contract[name], files, cfg, warehouse,
-                                                 check_date, run_id, now)
+    todo = {name: [f for f in pending if f.source == name] for name in cfg.contract.names
+            if only is None or name in only}
+    todo = {name: files for name, files in todo.items() if files}
+    quarantine_lock = threading.Lock()
+
+    @inheritable_thread_target(spark)   # the threads keep the job description ("hedui ingest")
+    def load(name: str) -> SourceResult:
+        return ingest_source(spark, cfg.contract[name], todo[name], cfg, warehouse, check_date, run_id, now,
+                             quarantine_lock)
+
+    # the biggest sources first, so that the small ones fill the gaps beside them
+    order = sorted(todo, key=lambda n: -sum(f.size for f in todo[n]))
+    with ThreadPoolExecutor(max_workers=cfg.ingest.parallel_sources, thread_name_prefix="ingest") as pool:
+        futures = {name: pool.submit(load, name) for name in order}
+    errors = [(name, fut.exception()) for name, fut in futures.items() if fut.exception() is not None]
+    if errors:
+        raise errors[0][1]
+    result.sources = {name: futures[name].result() for name in todo}
     # One commit for the whole run's log: until it lands no file counts as LOADED, and a
     # rerun redoes the files safely (bronze and quarantine replace by file, silver MERGEs).
     append_ingest_log(spark, warehouse, [row for r in result.sources.values() for row in r.log_rows])

@@ -33,6 +33,7 @@ class LandingFile:
     batch: str
     name: str
     path: str
+    size: int = 0            # bytes (as listed)
 
     @property
     def file_id(self) -> str:
@@ -75,7 +76,7 @@ def discover(spark: SparkSession, landing: str, contract: Contract) -> Discovery
             for f in fs.list_dir(spark, batch.path):
                 if f.is_dir or f.name.startswith(("_", ".")):
                     continue
-                files.append(LandingFile(src.name, batch.name, f.name, f.path))
+                files.append(LandingFile(src.name, batch.name, f.name, f.path, f.size))
     return Discovery(files=files, unknown_sources=unknown)
 
 

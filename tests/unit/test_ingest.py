@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs import tables
-from jobs.ingest.job import ingest, loaded_files
+from jobs.ingest.job import ingest, loaded_files, with_resolved_keys
 from jobs.ingest.landing import UnreadableFile, detect_encoding, discover, map_header
 
 D = dt.date(2026, 10, 15)
@@ -231,3 +231,43 @@ def test_discover_orders_batches_bytewise_and_skips_hidden(spark, cfg, tmp_path)
     d = discover(spark, str(landing), cfg.contract)
     assert [f.batch for f in d.files] == ["2026-10-01", "20261001T0300"]
     assert d.unknown_sources == []
+
+
+def test_with_resolved_keys_flags_conflicts_and_picks_one_row_per_key(spark, cfg):
+    """Only rows sharing a key are ranked: a conflict in one batch is quarantined while a
+    later batch's row of that key still wins; exact duplicates across files keep one;
+    an invalid row (null key) is never the latest."""
+    spec = cfg.contract["deaths"]
+    rows = [
+        # key, batch, file, content, reasons
+        ("R1", "b1", "b1/a", "X", []),          # alone
+        ("R2", "b1", "b1/a", "X", []),          # conflict in b1 ...
+        ("R2", "b1", "b1/a", "Y", []),
+        ("R2", "b2", "b2/a", "Z", []),          # ... a later batch wins
+        ("R3", "b1", "b1/a", "X", []),          # exact duplicate in two files: one row
+        ("R3", "b1", "b1/b", "X", []),
+        ("R4", "b2", "b2/a", "X", ["BAD_DATE"]),  # invalid: never the latest
+        ("R4", "b1", "b1/a", "X", []),
+        (None, "b1", "b1/a", "X", ["MISSING_REQUIRED"]),
+    ]
+    df = spark.createDataFrame(
+        [(k, P1, c, d, b, f, r) for k, b, f, c, r in rows for d in [dt.date(2026, 1, 1)]],
+        "report_id string, person_id string, cause_code string, death_date date, _batch string, _file string, "
+        "_reasons array<string>")
+    for name in spec.column_names:
+        if name not in df.columns:
+            df = df.withColumn(name, F.lit(None).cast("string"))
+    out = df.transform(with_resolved_keys, spec).select(
+        "report_id", "_batch", "_file", "cause_code", "_reasons", "_latest")
+    expected = spark.createDataFrame([
+        ("R1", "b1", "b1/a", "X", [], True),
+        ("R2", "b1", "b1/a", "X", ["KEY_CONFLICT"], False),
+        ("R2", "b1", "b1/a", "Y", ["KEY_CONFLICT"], False),
+        ("R2", "b2", "b2/a", "Z", [], True),
+        ("R3", "b1", "b1/a", "X", [], False),
+        ("R3", "b1", "b1/b", "X", [], True),
+        ("R4", "b2", "b2/a", "X", ["BAD_DATE"], False),
+        ("R4", "b1", "b1/a", "X", [], True),
+        (None, "b1", "b1/a", "X", ["MISSING_REQUIRED"], False),
+    ], "report_id string, _batch string, _file string, cause_code string, _reasons array<string>, _latest boolean")
+    assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)

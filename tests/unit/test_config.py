@@ -1,0 +1,51 @@
+"""Configuration: overlays, validation with errors that name the key, CLI exit status 2."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from jobs.cli import main
+from jobs.config import ConfigError, load_config
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "extra.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_overlays_and_extra_file(tmp_path):
+    local = load_config("local")
+    assert local.spark.master == "local[2]"
+    assert local.ingest.parallel_sources == 4
+    cluster = load_config("cluster")
+    assert cluster.spark.master is None
+    extra = load_config("local", write(tmp_path, "ingest:\n  parallel_sources: 1\n"))
+    assert extra.ingest.parallel_sources == 1
+    assert extra.ingest.sniff_bytes == local.ingest.sniff_bytes   # merged key by key
+
+
+@pytest.mark.parametrize("text, key", [
+    ("ingest:\n  parallel_sources: 0\n", "ingest.parallel_sources"),
+    ("ingest:\n  paralel_sources: 2\n", "ingest.paralel_sources"),
+    ("ingest:\n  sniff_bytes: lots\n", "ingest.sniff_bytes"),
+    ("nonsense: 1\n", "nonsense"),
+])
+def test_bad_values_name_the_key(tmp_path, text, key):
+    with pytest.raises(ConfigError) as err:
+        load_config("local", write(tmp_path, text))
+    assert key in str(err.value)
+
+
+def test_unknown_environment():
+    with pytest.raises(ConfigError, match="--env"):
+        load_config("production")
+
+
+def test_cli_exits_2_on_a_bad_configuration_and_writes_nothing(tmp_path):
+    warehouse = tmp_path / "warehouse"
+    result = CliRunner().invoke(main, ["run", "--landing", str(tmp_path / "landing"), "--warehouse", str(warehouse),
+                                       "--conf", str(write(tmp_path, "ingest:\n  parallel_sources: -1\n"))])
+    assert result.exit_code == 2, result.output
+    assert "ingest.parallel_sources" in result.output
+    assert not warehouse.exists()
