@@ -88,6 +88,7 @@ def main() -> None:
     ap.add_argument("--as-of", default="2026-10-15")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--skip-generate", action="store_true", help="reuse <work>/landing")
+    ap.add_argument("--skip-run", action="store_true", help="generation only (e.g. scale 1.0)")
     args = ap.parse_args()
     as_of = dt.date.fromisoformat(args.as_of)
     landing, warehouse, events = (os.path.join(args.work, x) for x in ("landing", "warehouse", "events"))
@@ -111,6 +112,11 @@ def main() -> None:
         rows = sum(v for k, v in counts.items() if isinstance(v, int) and k != "truth")
         out["generate"] = {"rows": rows, "seconds": round(secs, 1), "rows_per_second": int(rows / secs)}
 
+    if args.skip_run:
+        out["jvm_peak_rss_gb"] = jvm_peak_rss_gb(spark)
+        spark.stop()
+        print(json.dumps(out, indent=2))
+        return
     from jobs.pipeline import run
     t0 = time.monotonic()
     result = run(spark, cfg, landing, warehouse, as_of, "bench-run")

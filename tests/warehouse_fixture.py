@@ -28,65 +28,14 @@ from decimal import Decimal
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
+from jobs.gold.warnings import WARNINGS_SCHEMA
+from jobs.ingest.job import INGEST_LOG_SCHEMA, QUARANTINE_SCHEMA
+from jobs.runlog import RUNS_SCHEMA
 from jobs.tables import INGEST_LOG, QUARANTINE, RUNS, WARNINGS, silver_path, silver_schema, table_path
 
 RUN_DATES = (dt.date(2026, 8, 15), dt.date(2026, 9, 15), dt.date(2026, 10, 15))
 RUN_IDS = tuple(f"run-{d:%Y%m%d}-0001" for d in RUN_DATES)
 SILVER_SOURCES = ("household", "enrollment", "payments", "deaths", "prison")
-
-WARNINGS_SCHEMA = T.StructType([
-    T.StructField("warning_id", T.StringType(), False),
-    T.StructField("rule_id", T.StringType(), False),
-    T.StructField("category", T.StringType(), False),
-    T.StructField("person_id", T.StringType(), False),
-    T.StructField("person_name", T.StringType(), True),
-    T.StructField("county_code", T.StringType(), True),
-    T.StructField("township_code", T.StringType(), True),
-    T.StructField("score", T.IntegerType(), False),
-    T.StructField("amount_at_risk", T.DecimalType(14, 2), True),
-    T.StructField("evidence", T.StringType(), False),
-    T.StructField("status", T.StringType(), False),
-    T.StructField("first_detected", T.DateType(), False),
-    T.StructField("last_detected", T.DateType(), False),
-    T.StructField("run_id", T.StringType(), False),
-])
-QUARANTINE_SCHEMA = T.StructType([
-    T.StructField("source", T.StringType(), False),
-    T.StructField("batch", T.StringType(), False),
-    T.StructField("file", T.StringType(), False),
-    T.StructField("reasons", T.ArrayType(T.StringType(), False), False),
-    T.StructField("raw", T.StringType(), True),
-    T.StructField("run_id", T.StringType(), False),
-    T.StructField("ingested_at", T.TimestampType(), False),
-])
-INGEST_LOG_SCHEMA = T.StructType([
-    T.StructField("source", T.StringType(), False),
-    T.StructField("batch", T.StringType(), False),
-    T.StructField("file", T.StringType(), False),
-    T.StructField("rows_read", T.LongType(), True),
-    T.StructField("rows_loaded", T.LongType(), True),
-    T.StructField("rows_quarantined", T.LongType(), True),
-    T.StructField("status", T.StringType(), False),
-    T.StructField("error", T.StringType(), True),
-    T.StructField("run_id", T.StringType(), False),
-    T.StructField("logged_at", T.TimestampType(), False),
-])
-RUNS_SCHEMA = T.StructType([
-    T.StructField("run_id", T.StringType(), False),
-    T.StructField("check_date", T.DateType(), False),
-    T.StructField("started_at", T.TimestampType(), False),
-    T.StructField("finished_at", T.TimestampType(), True),
-    T.StructField("outcome", T.StringType(), False),
-    T.StructField("params", T.StringType(), True),
-    T.StructField("input_files", T.StringType(), True),
-    T.StructField("row_counts", T.StringType(), True),
-    T.StructField("warnings_by_rule", T.StringType(), True),
-    T.StructField("warnings_by_status", T.StringType(), True),
-    T.StructField("stage_timings", T.StringType(), True),
-    T.StructField("latest_batches", T.StringType(), True),
-    T.StructField("stale_sources", T.StringType(), True),
-    T.StructField("summary", T.StringType(), True),
-])
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -339,22 +288,24 @@ def _write_silver(spark: SparkSession, path: str, spec, rows: list[dict], batch:
 
 def _run_row(path: str, v: int, rows: list[tuple]) -> tuple:
     by_rule: dict[str, dict[str, int]] = {}
-    by_status: dict[str, int] = {}
     for r in rows:
         by_rule.setdefault(r[1], {}).setdefault(r[10], 0)
         by_rule[r[1]][r[10]] += 1
-        by_status[r[10]] = by_status.get(r[10], 0) + 1
     started = dt.datetime.combine(RUN_DATES[v], dt.time(2, 0))
     outcome = "PARTIAL" if v == 1 else "SUCCESS"
-    return (RUN_IDS[v], RUN_DATES[v], started, started + dt.timedelta(minutes=7 + v, seconds=13),
-           outcome,
-           json.dumps({"landing": "data/landing", "warehouse": path, "as_of": str(RUN_DATES[v]), "env": "local"}),
-           json.dumps({"new_files": 4 + v}), json.dumps({"silver/payments": 12 + v * 3}),
-           json.dumps(by_rule), json.dumps(by_status),
-           json.dumps({"ingest": 120.5, "rules": 240.0 + v, "warnings": 35.2}),
-           json.dumps({"household": "2026-08-01", "payments": "2026-09-01" if v else "2026-08-01"}),
-           json.dumps(["marriage"] if v == 2 else []),
-           f"{len(rows)} warnings")
+    files = [{"source": "payments", "file": f"2026-0{8 + v}-01/payments.csv", "status": "LOADED"}]
+    if v == 1:
+        files.append({"source": "household", "file": "2026-09-01/household.csv", "status": "FAILED",
+                      "error": "cannot read the file: truncated gzip input"})
+    return (RUN_IDS[v], "run", RUN_DATES[v], started, started + dt.timedelta(minutes=7 + v, seconds=13),
+            outcome, 1 if outcome == "PARTIAL" else 0,
+            json.dumps({"landing": "data/landing", "warehouse": path, "check_date": str(RUN_DATES[v]),
+                        "env": "local"}),
+            json.dumps(files), json.dumps({"payments": {"files": 1, "read": 12 + v * 3}}),
+            json.dumps(by_rule),
+            json.dumps({"ingest": 120.5, "feedback": 1.2, "checks": 240.0 + v}),
+            json.dumps({"household": "2026-08-01", "payments": "2026-09-01" if v else "2026-08-01"}),
+            ["marriage"] if v == 2 else [], None)
 
 
 def _write_quality(spark: SparkSession, path: str, people: list[dict]) -> list[tuple[str, str, str]]:

@@ -10,8 +10,9 @@ Per source with files not yet LOADED:
 3. transform: typed and normalised (normalize.py), every reason per row (typed once,
    cached); exact duplicates within a batch collapse; same key with different content in
    one batch is KEY_CONFLICT; the latest batch wins per key. Only the rows whose key
-   another row shares are ranked (their keys come from a narrow aggregation and are
-   broadcast), so the whole load is never shuffled.
+   another row shares are ranked (their keys come from an aggregation of the key
+   columns alone, broadcast), so the whole load is never shuffled; and only they and
+   the invalid rows keep their raw values in the cache.
 4. load: quarantine (replaceWhere on the files), silver (MERGE on the key: a row from
    a later or equal batch replaces), then the ingest log row per file proving
    ``rows_read = rows_loaded + rows_quarantined`` (one commit for all sources of the
@@ -41,7 +42,7 @@ from jobs.config import Config
 from jobs.contract import SourceSpec
 from jobs.ingest.landing import (Discovery, LandingFile, UnreadableFile, discover,
                                  read_landing_file)
-from jobs.ingest.normalize import with_typed_columns
+from jobs.ingest.normalize import typed_column, with_typed_columns
 
 log = logging.getLogger(__name__)
 
@@ -144,27 +145,41 @@ def with_key_conflicts(df: DataFrame, spec: SourceSpec) -> DataFrame:
             .drop("_hash"))
 
 
-def multi_row_keys(df: DataFrame, spec: SourceSpec) -> DataFrame:
-    """The keys held by more than one valid row of ``df`` (a narrow aggregation: only
-    these rows can be duplicates, conflicts or corrections)."""
-    valid = df.filter(F.size("_reasons") == 0)
-    return (valid.groupBy(*spec.key).agg(F.count(F.lit(1)).alias("_rows"))
+def shared_keys(bronze: DataFrame, spec: SourceSpec, check_date: dt.date) -> DataFrame:
+    """The (normalised) keys that more than one delivered row holds, from the key columns
+    alone: a small frame, and a superset of the keys that valid rows share. Only rows
+    with such a key can be duplicates, conflicts or corrections."""
+    keys = [typed_column(spec.columns[k], F.col(k), check_date).alias(k) for k in spec.key]
+    has_key = reduce(lambda a, b: a & b, [F.col(k).isNotNull() for k in spec.key])
+    return (bronze.select(*keys).filter(has_key)
+            .groupBy(*spec.key).agg(F.count(F.lit(1)).alias("_rows"))
             .filter(F.col("_rows") > 1).select(*spec.key))
 
 
-def with_resolved_keys(df: DataFrame, spec: SourceSpec, multi: DataFrame | None = None) -> DataFrame:
-    """KEY_CONFLICT flags and one row per key among the valid rows, shuffling only the
-    rows that share a key with another (a broadcast of their keys), not the whole load.
+def with_shared_flag(df: DataFrame, shared: DataFrame, spec: SourceSpec) -> DataFrame:
+    """``_multi``: the row's key is one of ``shared`` (broadcast: they are few)."""
+    return df.join(F.broadcast(shared.withColumn("_multi", F.lit(True))), list(spec.key), "left")
+
+
+def with_raw_where_needed(df: DataFrame) -> DataFrame:
+    """Keep the raw values (``_raw``, ``_extra``) only on rows that may go to the
+    quarantine: invalid rows and rows whose key is shared (a KEY_CONFLICT). The others
+    are typed already, and the cache of a big load is half as wide without them."""
+    needed = (F.size("_reasons") > 0) | F.coalesce(F.col("_multi"), F.lit(False))
+    return (df.withColumn("_raw", F.when(needed, F.col("_raw")))
+              .withColumn("_extra", F.when(needed, F.col("_extra"))))
+
+
+def with_resolved_keys(df: DataFrame, spec: SourceSpec) -> DataFrame:
+    """KEY_CONFLICT flags and one row per key among the valid rows, ranking only the rows
+    flagged ``_multi`` (:func:`with_shared_flag`), never shuffling the whole load.
 
     Returns ``df`` with ``_latest``: true on the one valid row per key that silver takes
-    (false on the others: duplicates, earlier batches); invalid rows keep ``_latest``
-    false and get KEY_CONFLICT where :func:`with_key_conflicts` says so. ``multi``: the
-    keys of :func:`multi_row_keys`, if already computed."""
-    multi = (multi if multi is not None else multi_row_keys(df, spec)).withColumn("_multi", F.lit(True))
-    marked = df.join(F.broadcast(multi), list(spec.key), "left")
-    single = (marked.filter(F.col("_multi").isNull())
+    (false on the others: duplicates, earlier batches, invalid rows); rows of a key with
+    different content in one batch get KEY_CONFLICT (:func:`with_key_conflicts`)."""
+    single = (df.filter(F.col("_multi").isNull())
               .withColumn("_latest", F.size("_reasons") == 0))
-    shared = marked.filter(F.col("_multi")).transform(with_key_conflicts, spec)
+    shared = df.filter(F.col("_multi")).transform(with_key_conflicts, spec)
     # the latest batch (then the last file) among the valid rows of each key
     w = Window.partitionBy(*spec.key, "_valid").orderBy(F.col("_batch").desc(), F.col("_file").desc())
     shared = (shared.withColumn("_valid", F.size("_reasons") == 0)
@@ -313,15 +328,15 @@ def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile
         if spec.name == "feedback":
             wpath = tables.table_path(warehouse, *tables.WARNINGS)
             known = tables.read_delta(spark, wpath) if tables.delta_exists(spark, wpath) else None
+        shared = shared_keys(bronze, spec, check_date).persist(StorageLevel.MEMORY_AND_DISK)
         typed = (bronze.transform(with_typed_columns, spec, check_date)
                  .transform(lambda d: with_unknown_warning_reason(d, known) if spec.name == "feedback" else d)
+                 .transform(with_shared_flag, shared, spec)
+                 .transform(with_raw_where_needed)
                  .withColumn("_run_id", F.lit(run_id)).withColumn("_ingested_at", F.lit(now))
-                 .persist(StorageLevel.MEMORY_AND_DISK))
-        multi = None
+                 .persist(StorageLevel.MEMORY_AND_DISK))   # typed once: quarantine, silver, counts
         try:
-            # typing once (the cache), then a narrow aggregation for the shared keys
-            multi = multi_row_keys(typed, spec).persist(StorageLevel.MEMORY_AND_DISK)
-            flagged = typed.transform(with_resolved_keys, spec, multi)
+            flagged = typed.transform(with_resolved_keys, spec)
             bad = flagged.filter(F.size("_reasons") > 0)
             with quarantine_lock or nullcontext():
                 write_replacing(to_quarantine(bad, spec.name), tables.table_path(warehouse, *tables.QUARANTINE),
@@ -332,9 +347,8 @@ def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile
                 F.count(F.lit(1)).alias("read"),
                 F.sum(F.when(F.size("_reasons") > 0, 1).otherwise(0)).alias("quarantined")).collect()}
         finally:
-            if multi is not None:
-                multi.unpersist()   # first: it was planned over `typed`
             typed.unpersist()
+            shared.unpersist()
         for f in written:
             c = counts.get(f.file_id)
             read = int(c["read"]) if c else 0

@@ -13,7 +13,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs import tables
-from jobs.ingest.job import ingest, loaded_files, with_resolved_keys
+from jobs.ingest.job import (ingest, loaded_files, shared_keys, with_raw_where_needed, with_resolved_keys,
+                             with_shared_flag)
 from jobs.ingest.landing import UnreadableFile, detect_encoding, discover, map_header
 
 D = dt.date(2026, 10, 15)
@@ -257,7 +258,11 @@ def test_with_resolved_keys_flags_conflicts_and_picks_one_row_per_key(spark, cfg
     for name in spec.column_names:
         if name not in df.columns:
             df = df.withColumn(name, F.lit(None).cast("string"))
-    out = df.transform(with_resolved_keys, spec).select(
+    df = df.withColumn("_raw", F.struct("report_id")).withColumn("_extra", F.lit(None).cast("map<string,string>"))
+    marked = df.transform(with_shared_flag, shared_keys(df, spec, D), spec).transform(with_raw_where_needed)
+    # raw values stay only where the quarantine may need them
+    assert {r.report_id for r in marked.filter(F.col("_raw").isNotNull()).collect()} == {"R2", "R3", "R4", None}
+    out = marked.transform(with_resolved_keys, spec).select(
         "report_id", "_batch", "_file", "cause_code", "_reasons", "_latest")
     expected = spark.createDataFrame([
         ("R1", "b1", "b1/a", "X", [], True),
