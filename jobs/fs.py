@@ -25,6 +25,13 @@ def _fs_and_path(spark: SparkSession, path: str):
     return p.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), p
 
 
+def qualify(spark: SparkSession, path: str) -> str:
+    """The fully qualified URI of ``path`` (a relative local path becomes
+    ``file:/<working directory>/...``): SQL's ``delta.`<path>``` takes absolute paths only."""
+    fs, p = _fs_and_path(spark, path)
+    return str(fs.makeQualified(p).toString())
+
+
 def exists(spark: SparkSession, path: str) -> bool:
     fs, p = _fs_and_path(spark, path)
     return bool(fs.exists(p))

@@ -62,8 +62,25 @@ def build_session(settings: SparkSettings, app_name: str = "hedui") -> SparkSess
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    _quiet(spark, QUIET_LOGGERS)
     log.info("Spark %s started (master %s)", spark.version, spark.sparkContext.master)
     return spark
+
+
+# Spark loggers whose warnings are expected here: CSV files are read with a positional
+# schema (c0, c1, ...) and their own (alias) header, which Spark reports for every file.
+QUIET_LOGGERS = ("org.apache.spark.sql.catalyst.csv.CSVHeaderChecker",)
+
+
+def _quiet(spark: SparkSession, loggers: tuple[str, ...]) -> None:
+    """Log only errors from ``loggers`` (log4j2, through the JVM)."""
+    jvm = spark.sparkContext._jvm
+    try:
+        for name in loggers:
+            jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+                name, jvm.org.apache.logging.log4j.Level.ERROR)
+    except Exception:  # another logging backend: keep Spark's messages
+        log.debug("could not quiet %s", loggers, exc_info=True)
 
 
 def get_spark(cfg: Config) -> SparkSession:

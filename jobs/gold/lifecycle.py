@@ -47,6 +47,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from jobs import fs
 from jobs.gold.warnings import EVIDENCE_TYPE, WARNING_COLUMNS, WARNINGS_SCHEMA
 from jobs.tables import FEEDBACK_APPLIED, WARNINGS, delta_exists, table_path
 
@@ -91,7 +92,8 @@ def _ensure_table(spark: SparkSession, path: str, schema: T.StructType) -> str:
     from delta.tables import DeltaTable
 
     if not delta_exists(spark, path):
-        builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
+        # the builder, like SQL's delta.`<path>`, takes an absolute path only
+        builder = DeltaTable.createIfNotExists(spark).location(fs.qualify(spark, path)).addColumns(schema)
         for key, value in NO_DELETION_VECTORS.items():
             builder = builder.property(key, value)
         builder.execute()
@@ -144,7 +146,7 @@ def check_check_date(spark: SparkSession, warehouse: str, check_date: dt.date) -
 
 
 def _set_latest_check_date(spark: SparkSession, path: str, check_date: dt.date) -> None:
-    quoted = path.replace("`", "``")
+    quoted = fs.qualify(spark, path).replace("`", "``")
     spark.sql(f"ALTER TABLE delta.`{quoted}` SET TBLPROPERTIES "
               f"('{LATEST_CHECK_DATE_PROPERTY}' = '{check_date.isoformat()}')")
 

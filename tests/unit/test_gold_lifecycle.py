@@ -312,3 +312,16 @@ def test_warnings_table_is_readable_by_delta_rs(spark, tmp_path):
     assert "deletionVectors" not in got["meta/feedback_applied"]["features"]
     # Spark sees the same
     assert spark.read.format("delta").load(warnings_path(wh)).where(F.col("status") == "OPEN").count() == 1
+
+
+def test_relative_warehouse_path(spark, tmp_path):
+    """`hedui run --warehouse data/demo/warehouse`: the check date is kept as a table
+    property through SQL, which takes only absolute paths; a relative one must work
+    (relative to the JVM's working directory, as Hadoop resolves it)."""
+    import os
+    jvm_cwd = spark.sparkContext._jvm.System.getProperty("user.dir")
+    wh = os.path.relpath(tmp_path / "wh", jvm_cwd)
+    assert not os.path.isabs(wh)
+    apply_detection(spark, wh, detected(spark, ("WA0001", ev(E1), None)), D1, "r1")
+    assert latest_check_date(spark, wh) == D1
+    assert set(state(spark, str(tmp_path / "wh"))) == {"WA0001"}
