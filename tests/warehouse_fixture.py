@@ -14,7 +14,7 @@
   have no silver table here, as before their first delivery).
 
 ID numbers are valid 18-character numbers (GB 11643-1999 check character) with Dali
-area codes. Nothing here reads ../shared.
+area codes. Everything here is built in the test; no specification file is read.
 """
 from __future__ import annotations
 

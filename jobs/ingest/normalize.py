@@ -64,11 +64,6 @@ def strip(col: Column) -> Column:
     return F.btrim(col, F.lit(WHITE_SPACE))
 
 
-def is_blank(col: Column) -> Column:
-    """True where the value is null, empty or white space only (never null)."""
-    return F.coalesce(strip(col) == F.lit(""), F.lit(True))
-
-
 def _bounded(value: Column, min=None, max=None) -> Column:
     cond = value.isNotNull()
     if min is not None:
@@ -229,11 +224,14 @@ def parse_enum(col: Column, spec: ColumnSpec) -> Column:
     return enum_of(strip(col), spec)
 
 
+def string_of(s: Column) -> Column:
+    return F.when(s != F.lit(""), s)
+
+
 def clean_string(col: Column) -> Column:
     """Free text without white space (full-width and no-break spaces too) at the ends;
     empty -> null."""
-    s = strip(col)
-    return F.when(s != F.lit(""), s)
+    return string_of(strip(col))
 
 
 def academic_year_of(s: Column) -> Column:
@@ -273,7 +271,7 @@ def typed_of_clean(spec: ColumnSpec, s: Column) -> Column:
         out = enum_of(s, spec)
     elif spec.type == "string":
         if spec.pattern is None:
-            out = F.when(s != F.lit(""), s)
+            out = string_of(s)
         elif spec.pattern == ACADEMIC_YEAR:
             out = academic_year_of(s)
         else:
