@@ -72,7 +72,7 @@ class SparkSettings:
 class IngestSettings:
     sniff_bytes: int = 65536
     csv_multiline: bool = False
-    max_records_per_file: int = 5_000_000
+    max_records_per_file: int = 1_000_000
     parallel_sources: int = 4
 
     def __post_init__(self) -> None:

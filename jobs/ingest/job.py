@@ -145,20 +145,29 @@ def with_key_conflicts(df: DataFrame, spec: SourceSpec) -> DataFrame:
             .drop("_hash"))
 
 
+def key_hash(spec: SourceSpec, key: list[Column] | None = None) -> Column:
+    """A 64-bit hash of the (normalised) key columns: rows of one key share it."""
+    return F.xxhash64(*(key or [F.col(k) for k in spec.key]))
+
+
 def shared_keys(bronze: DataFrame, spec: SourceSpec, check_date: dt.date) -> DataFrame:
-    """The (normalised) keys that more than one delivered row holds, from the key columns
-    alone: a small frame, and a superset of the keys that valid rows share. Only rows
-    with such a key can be duplicates, conflicts or corrections."""
-    keys = [typed_column(spec.columns[k], F.col(k), check_date).alias(k) for k in spec.key]
-    has_key = reduce(lambda a, b: a & b, [F.col(k).isNotNull() for k in spec.key])
-    return (bronze.select(*keys).filter(has_key)
-            .groupBy(*spec.key).agg(F.count(F.lit(1)).alias("_rows"))
-            .filter(F.col("_rows") > 1).select(*spec.key))
+    """Hashes (``_key_hash``) of the normalised keys that more than one delivered row
+    holds, from the key columns alone: a small frame, and a superset of the keys that
+    valid rows share (a hash collision only adds a key). Only rows with such a key can
+    be duplicates, conflicts or corrections. Grouping by a long is cheaper than by the
+    key strings (measured on the payments: 23 s against 30 s)."""
+    keys = [typed_column(spec.columns[k], F.col(k), check_date) for k in spec.key]
+    has_key = reduce(lambda a, b: a & b, [k.isNotNull() for k in keys])
+    return (bronze.filter(has_key).select(key_hash(spec, keys).alias("_key_hash"))
+            .groupBy("_key_hash").agg(F.count(F.lit(1)).alias("_rows"))
+            .filter(F.col("_rows") > 1).select("_key_hash"))
 
 
 def with_shared_flag(df: DataFrame, shared: DataFrame, spec: SourceSpec) -> DataFrame:
-    """``_multi``: the row's key is one of ``shared`` (broadcast: they are few)."""
-    return df.join(F.broadcast(shared.withColumn("_multi", F.lit(True))), list(spec.key), "left")
+    """``_multi``: the row's key hash is one of ``shared`` (broadcast: they are few)."""
+    flagged = shared.withColumn("_multi", F.lit(True))
+    return (df.withColumn("_key_hash", key_hash(spec))
+            .join(F.broadcast(flagged), "_key_hash", "left").drop("_key_hash"))
 
 
 def with_raw_where_needed(df: DataFrame) -> DataFrame:
@@ -170,21 +179,27 @@ def with_raw_where_needed(df: DataFrame) -> DataFrame:
               .withColumn("_extra", F.when(needed, F.col("_extra"))))
 
 
-def with_resolved_keys(df: DataFrame, spec: SourceSpec) -> DataFrame:
-    """KEY_CONFLICT flags and one row per key among the valid rows, ranking only the rows
-    flagged ``_multi`` (:func:`with_shared_flag`), never shuffling the whole load.
+def resolved_shared_rows(df: DataFrame, spec: SourceSpec) -> DataFrame:
+    """The rows of ``df`` flagged ``_multi`` (:func:`with_shared_flag`), ranked: rows of a
+    key with different content in one batch get KEY_CONFLICT (:func:`with_key_conflicts`);
+    ``_latest`` is true on the one valid row per key that silver takes (the latest batch,
+    then the last file), false on the others (duplicates, earlier batches, invalid rows).
+    A small frame: worth keeping, as the quarantine and silver both read it."""
+    w = Window.partitionBy(*spec.key, "_valid").orderBy(F.col("_batch").desc(), F.col("_file").desc())
+    return (df.filter(F.col("_multi")).transform(with_key_conflicts, spec)
+            .withColumn("_valid", F.size("_reasons") == 0)
+            .withColumn("_latest", F.col("_valid") & (F.row_number().over(w) == 1))
+            .drop("_valid"))
 
-    Returns ``df`` with ``_latest``: true on the one valid row per key that silver takes
-    (false on the others: duplicates, earlier batches, invalid rows); rows of a key with
-    different content in one batch get KEY_CONFLICT (:func:`with_key_conflicts`)."""
+
+def with_resolved_keys(df: DataFrame, spec: SourceSpec, shared_rows: DataFrame | None = None) -> DataFrame:
+    """KEY_CONFLICT flags and ``_latest`` (see :func:`resolved_shared_rows`) on every row,
+    ranking only the rows flagged ``_multi``, never shuffling the whole load; a row whose
+    key no other row has is the latest when it is valid. ``shared_rows``: those rows
+    already ranked (default: ranked here)."""
     single = (df.filter(F.col("_multi").isNull())
               .withColumn("_latest", F.size("_reasons") == 0))
-    shared = df.filter(F.col("_multi")).transform(with_key_conflicts, spec)
-    # the latest batch (then the last file) among the valid rows of each key
-    w = Window.partitionBy(*spec.key, "_valid").orderBy(F.col("_batch").desc(), F.col("_file").desc())
-    shared = (shared.withColumn("_valid", F.size("_reasons") == 0)
-              .withColumn("_latest", F.col("_valid") & (F.row_number().over(w) == 1))
-              .drop("_valid"))
+    shared = shared_rows if shared_rows is not None else resolved_shared_rows(df, spec)
     return single.unionByName(shared).drop("_multi")
 
 
@@ -216,23 +231,46 @@ def _files_predicate(files: list[str], column: str = "_file") -> str:
     return f"{column} IN ({quoted})"
 
 
-def write_replacing(df: DataFrame, path: str, predicate: str, partition_by: list[str] | None = None) -> None:
+# Delta collects min/max/null-count statistics of the first 32 columns of every file it
+# writes; for a load that is as costly as writing the Parquet itself (measured on the
+# payments). Bronze keeps them for ``_file`` (the ingest reads a load back by file);
+# silver for its key and the column its year partition comes from.
+BRONZE_STATS_COLUMNS = ["_file"]
+
+
+def stats_columns(columns: list[str]) -> dict[str, str]:
+    """Table property limiting Delta's file statistics to ``columns``."""
+    return {"delta.dataSkippingStatsColumns": ",".join(columns)}
+
+
+def silver_stats_columns(spec: SourceSpec) -> list[str]:
+    return list(spec.key) + ([spec.partition_year_of] if spec.partition_year_of else [])
+
+
+def write_replacing(df: DataFrame, path: str, predicate: str, partition_by: list[str] | None = None,
+                    properties: dict[str, str] | None = None, records_per_file: int | None = None) -> None:
     """Append ``df`` to the table at ``path`` replacing rows matching ``predicate``
-    (one atomic commit), creating the table on first use."""
-    writer = df.write.format("delta")
+    (one atomic commit), creating the table on first use (with ``properties``); at most
+    ``records_per_file`` rows per Parquet file."""
+    writer = df.write.format("delta").options(**_file_size(records_per_file))
     spark = df.sparkSession
     if tables.delta_exists(spark, path):
         writer.mode("overwrite").option("replaceWhere", predicate).save(path)
     else:
         if partition_by:
             writer = writer.partitionBy(*partition_by)
-        writer.mode("append").save(path)
+        writer.options(**(properties or {})).mode("append").save(path)
 
 
-def merge_silver(df: DataFrame, path: str, spec: SourceSpec) -> None:
+def _file_size(records_per_file: int | None) -> dict[str, str]:
+    return {"maxRecordsPerFile": str(records_per_file)} if records_per_file else {}
+
+
+def merge_silver(df: DataFrame, path: str, spec: SourceSpec, records_per_file: int | None = None) -> None:
     spark = df.sparkSession
     if not tables.delta_exists(spark, path):
-        writer = df.write.format("delta").mode("append")
+        writer = (df.write.format("delta").mode("append").options(**_file_size(records_per_file))
+                  .options(**stats_columns(silver_stats_columns(spec))))
         if spec.partition_year_of:
             writer = writer.partitionBy(tables.YEAR_COLUMN)
         writer.save(path)
@@ -243,6 +281,10 @@ def merge_silver(df: DataFrame, path: str, spec: SourceSpec) -> None:
      .whenMatchedUpdateAll(condition="s._batch >= t._batch")
      .whenNotMatchedInsertAll()
      .execute())
+
+
+def rows_by_file(df: DataFrame, column: str) -> dict[str, int]:
+    return {r[0]: int(r[1]) for r in df.groupBy(column).count().collect()}
 
 
 def append_ingest_log(spark: SparkSession, warehouse: str, rows: list[tuple]) -> None:
@@ -297,7 +339,8 @@ def write_bronze(spark: SparkSession, files: list[LandingFile], spec: SourceSpec
             return [], failed
         bronze = raw.withColumn("_run_id", F.lit(run_id)).withColumn("_ingested_at", F.lit(now))
         try:
-            write_replacing(bronze, path, _files_predicate([f.file_id for f in todo]), ["_batch"])
+            write_replacing(bronze, path, _files_predicate([f.file_id for f in todo]), ["_batch"],
+                            stats_columns(BRONZE_STATS_COLUMNS), cfg.ingest.max_records_per_file)
             return todo, failed
         except Exception:
             if attempt:
@@ -334,25 +377,27 @@ def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile
                  .transform(with_shared_flag, shared, spec)
                  .transform(with_raw_where_needed)
                  .withColumn("_run_id", F.lit(run_id)).withColumn("_ingested_at", F.lit(now))
-                 .persist(StorageLevel.MEMORY_AND_DISK))   # typed once: quarantine, silver, counts
+                 .persist(StorageLevel.MEMORY_AND_DISK))   # typed once: quarantine and silver
+        ranked = resolved_shared_rows(typed, spec).persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            flagged = typed.transform(with_resolved_keys, spec)
+            flagged = typed.transform(with_resolved_keys, spec, ranked)
             bad = flagged.filter(F.size("_reasons") > 0)
             with quarantine_lock or nullcontext():
                 write_replacing(to_quarantine(bad, spec.name), tables.table_path(warehouse, *tables.QUARANTINE),
                                 f"source = '{spec.name}' AND " + _files_predicate(file_ids, "file"))
             merge_silver(flagged.filter(F.col("_latest")).transform(to_silver, spec),
-                         tables.silver_path(warehouse, spec.name), spec)
-            counts = {r["_file"]: r for r in flagged.groupBy("_file").agg(
-                F.count(F.lit(1)).alias("read"),
-                F.sum(F.when(F.size("_reasons") > 0, 1).otherwise(0)).alias("quarantined")).collect()}
+                         tables.silver_path(warehouse, spec.name), spec, cfg.ingest.max_records_per_file)
         finally:
-            typed.unpersist()
-            shared.unpersist()
+            for frame in (ranked, typed, shared):
+                frame.unpersist()
+        # the counts from the tables just written (one column each, no pass over the load)
+        read_by_file = rows_by_file(bronze, "_file")
+        quarantined_by_file = rows_by_file(
+            tables.read_delta(spark, tables.table_path(warehouse, *tables.QUARANTINE))
+            .filter((F.col("source") == spec.name) & F.col("file").isin(file_ids)), "file")
         for f in written:
-            c = counts.get(f.file_id)
-            read = int(c["read"]) if c else 0
-            quarantined = int(c["quarantined"] or 0) if c else 0
+            read = read_by_file.get(f.file_id, 0)
+            quarantined = quarantined_by_file.get(f.file_id, 0)
             log_rows.append((spec.name, f.batch, f.file_id, read, read - quarantined, quarantined,
                              "LOADED", None, run_id, now))
             result.files_loaded.append(f.file_id)

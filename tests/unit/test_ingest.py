@@ -276,3 +276,26 @@ def test_with_resolved_keys_flags_conflicts_and_picks_one_row_per_key(spark, cfg
         (None, "b1", "b1/a", "X", ["MISSING_REQUIRED"], False),
     ], "report_id string, _batch string, _file string, cause_code string, _reasons array<string>, _latest boolean")
     assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_table_statistics_and_file_size(spark, cfg, tmp_path, run_id):
+    """Bronze keeps Delta statistics for ``_file`` only, silver for its key and the
+    column of its year partition; no Parquet file holds more than
+    ``ingest.max_records_per_file`` rows."""
+    import dataclasses
+    landing, wh = tmp_path / "l", tmp_path / "w"
+    write_csv(landing / "payments" / "2026-10-01" / "p.csv",
+              ["payment_id,person_id,program,county_code,pay_month,amount"]
+              + [f"F{i},{P1},DIBAO,532901,2026-0{1 + i % 3},10.00" for i in range(7)] + [",,,,,"])
+    small = dataclasses.replace(cfg, ingest=dataclasses.replace(cfg.ingest, max_records_per_file=3))
+    ingest(spark, small, str(landing), str(wh), D, run_id)
+
+    def props(path):
+        return {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES delta.`{path}`").collect()}
+
+    assert props(tables.bronze_path(str(wh), "payments"))["delta.dataSkippingStatsColumns"] == "_file"
+    assert props(tables.silver_path(str(wh), "payments"))["delta.dataSkippingStatsColumns"] == "payment_id,pay_month"
+    for path, rows in ((tables.bronze_path(str(wh), "payments"), 8), (tables.silver_path(str(wh), "payments"), 7)):
+        files = spark.read.format("delta").load(path).groupBy(F.input_file_name()).count().collect()
+        assert sum(f["count"] for f in files) == rows
+        assert len(files) >= 3 and max(f["count"] for f in files) <= 3

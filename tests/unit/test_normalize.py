@@ -279,6 +279,36 @@ def test_clean_string(spark):
     _check(spark, clean_string, cases, T.StringType())
 
 
+def test_strip_one_end_plain_the_other_not(spark):
+    """``strip`` skips values that begin and end with a plain character; a value with
+    white space at either end only, or a non-plain character that is no white space
+    (emoji, Latin-1, U+3000 neighbours), still goes through the full trim."""
+    cases = [
+        ("space after CJK", "张三\u3000", "张三"),
+        ("space before CJK", "\u3000张三", "张三"),
+        ("BOM before ASCII", "\ufeffA1", "A1"),
+        ("tab after ASCII", "A1\t", "A1"),
+        ("NEL after ASCII", "A1\u0085", "A1"),
+        ("emoji ends", "😀 x 😀", "😀 x 😀"),
+        ("Latin-1 ends", "é x é", "é x é"),
+        ("full-width ends", "\uff21 x \uff21", "\uff21 x \uff21"),
+        ("CJK punctuation ends", "\u3001x\u3002", "\u3001x\u3002"),
+        ("single plain char", "a", "a"),
+        ("single space", " ", ""),
+        ("empty", "", ""),
+        ("null", None, None),
+    ]
+    _check(spark, strip, cases, T.StringType())
+
+
+def test_plain_ranges_hold_no_white_space():
+    """The fast path of ``strip`` is only right while no white-space character lies in
+    the ranges it treats as plain."""
+    from jobs.ingest.normalize import _PLAIN_RANGES, WHITE_SPACE
+    assert [w for w in WHITE_SPACE for lo, hi in _PLAIN_RANGES if lo <= w <= hi] == []
+    assert {" ", "\u3000", "\ufeff"} <= set(WHITE_SPACE)
+
+
 def test_parse_academic_year(spark):
     cases = [
         ("valid", "2026-2027", "2026-2027"),
