@@ -15,8 +15,8 @@ Per source with files not yet LOADED:
    the invalid rows keep their raw values in the cache.
 4. load: quarantine (replaceWhere on the files), silver (MERGE on the key: a row from
    a later or equal batch replaces), then the ingest log row per file proving
-   ``rows_read = rows_loaded + rows_quarantined`` (one commit for all sources of the
-   run). A file is LOADED only once its log row is written, so an interrupted run is
+   ``rows_read = rows_loaded + rows_quarantined``, counted from bronze and the
+   quarantine as written (one commit for all sources of the run). A file is LOADED only once its log row is written, so an interrupted run is
    simply redone by the next one.
 """
 from __future__ import annotations
