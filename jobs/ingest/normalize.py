@@ -327,6 +327,11 @@ def reason_list(codes: Column) -> Column:
     return F.sort_array(F.array_except(codes, F.array(F.lit(None).cast(T.StringType()))))
 
 
+# the step columns of with_typed_columns: cleaned, ID body, number, check character,
+# birth date, typed value, reason
+_HELPER_PREFIXES = ("_s_", "_b_", "_n_", "_k_", "_d_", "_t_", "_r_")
+
+
 def with_typed_columns(df: DataFrame, source: SourceSpec, check_date: dt.date) -> DataFrame:
     """Type every contract column of ``source`` in place and add ``_raw`` and ``_reasons``.
 
@@ -384,8 +389,3 @@ def with_typed_columns(df: DataFrame, source: SourceSpec, check_date: dt.date) -
         df = df.withColumns(step)
     kept = [c for c in df.columns if not c.startswith(_HELPER_PREFIXES) and c not in (RAW_COLUMN, REASONS_COLUMN)]
     return df.select(*[F.col(f"`{c}`") for c in kept], RAW_COLUMN, REASONS_COLUMN)
-
-
-# the step columns of with_typed_columns: cleaned, ID body, number, check character,
-# birth date, typed value, reason
-_HELPER_PREFIXES = ("_s_", "_b_", "_n_", "_k_", "_d_", "_t_", "_r_")
