@@ -353,11 +353,23 @@ def write_bronze(spark: SparkSession, files: list[LandingFile], spec: SourceSpec
     return todo, failed
 
 
+def job_group(source: str) -> str:
+    """The Spark job group of one source's ingest (Spark UI, event log, ``cancelJobGroup``)."""
+    return f"hedui ingest {source}"
+
+
+def label_jobs(spark: SparkSession, source: str, step: str) -> None:
+    """Put this thread's next Spark jobs in the source's job group, described by the step
+    ("hedui ingest payments: silver"): the event log then tells where the time goes."""
+    spark.sparkContext.setJobGroup(job_group(source), f"{job_group(source)}: {step}")
+
+
 def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile], cfg: Config,
                   warehouse: str, check_date: dt.date, run_id: str, now: dt.datetime,
                   quarantine_lock: threading.Lock | None = None) -> SourceResult:
     started = time.monotonic()
     result = SourceResult(spec.name)
+    label_jobs(spark, spec.name, "bronze")
     written, failed = write_bronze(spark, files, spec, cfg, warehouse, run_id, now)
     result.files_failed = failed
     log_rows = [(spec.name, f.batch, f.file_id, None, None, None, "FAILED", failed[f.file_id], run_id, now)
@@ -371,6 +383,7 @@ def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile
         if spec.name == "feedback":
             wpath = tables.table_path(warehouse, *tables.WARNINGS)
             known = tables.read_delta(spark, wpath) if tables.delta_exists(spark, wpath) else None
+        label_jobs(spark, spec.name, "silver")
         shared = shared_keys(bronze, spec, check_date).persist(StorageLevel.MEMORY_AND_DISK)
         typed = (bronze.transform(with_typed_columns, spec, check_date)
                  .transform(lambda d: with_unknown_warning_reason(d, known) if spec.name == "feedback" else d)
@@ -391,6 +404,7 @@ def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile
             for frame in (ranked, typed, shared):
                 frame.unpersist()
         # the counts from the tables just written (one column each, no pass over the load)
+        label_jobs(spark, spec.name, "counts")
         read_by_file = rows_by_file(bronze, "_file")
         quarantined_by_file = rows_by_file(
             tables.read_delta(spark, tables.table_path(warehouse, *tables.QUARANTINE))
@@ -414,6 +428,14 @@ def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile
     return result
 
 
+def with_own_properties(spark: SparkSession, fn):
+    """``fn``, to run in another thread with its own copy of this thread's Spark local
+    properties (job group and description, SQL execution id...). Wrap once per call:
+    PySpark copies the properties when it wraps, so one wrapper run by several threads
+    would have them share, and overwrite, a single copy."""
+    return inheritable_thread_target(spark)(fn)
+
+
 def ingest(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check_date: dt.date,
            run_id: str, only: list[str] | None = None) -> IngestResult:
     """Load every new file of the landing zone. ``only`` limits the sources.
@@ -435,7 +457,6 @@ def ingest(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check
     todo = {name: files for name, files in todo.items() if files}
     quarantine_lock = threading.Lock()
 
-    @inheritable_thread_target(spark)   # the threads keep the job description ("hedui ingest")
     def load(name: str) -> SourceResult:
         return ingest_source(spark, cfg.contract[name], todo[name], cfg, warehouse, check_date, run_id, now,
                              quarantine_lock)
@@ -443,7 +464,7 @@ def ingest(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check
     # the biggest sources first, so that the small ones fill the gaps beside them
     order = sorted(todo, key=lambda n: -sum(f.size for f in todo[n]))
     with ThreadPoolExecutor(max_workers=cfg.ingest.parallel_sources, thread_name_prefix="ingest") as pool:
-        futures = {name: pool.submit(load, name) for name in order}
+        futures = {name: pool.submit(with_own_properties(spark, load), name) for name in order}
     errors = [(name, fut.exception()) for name, fut in futures.items() if fut.exception() is not None]
     if errors:
         raise errors[0][1]

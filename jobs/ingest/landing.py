@@ -135,7 +135,7 @@ def _canonical_frame(df: DataFrame, header: list[str], mapped: list[str | None],
     cols: list[Column] = []
     for name in spec.column_names:
         value = by_name.get(name, F.lit(None).cast("string"))
-        cols.append(F.when(F.length(F.trim(value)) > 0, value).cast("string").alias(name))
+        cols.append(F.when(F.trim(value) != F.lit(""), value).cast("string").alias(name))
     extra = (F.create_map(*[x for h, c in extras for x in (F.lit(h), c)]) if extras
              else F.lit(None).cast(T.MapType(T.StringType(), T.StringType())))
     return df.select(*cols, extra.alias("_extra"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,8 +15,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs import tables
-from jobs.ingest.job import (ingest, loaded_files, shared_keys, with_raw_where_needed, with_resolved_keys,
-                             with_shared_flag)
+from jobs.ingest.job import (ingest, job_group, loaded_files, shared_keys, with_own_properties,
+                             with_raw_where_needed, with_resolved_keys, with_shared_flag)
 from jobs.ingest.landing import UnreadableFile, detect_encoding, discover, map_header
 
 D = dt.date(2026, 10, 15)
@@ -197,6 +199,41 @@ def test_latest_batch_wins_even_when_loaded_together(spark, cfg, tmp_path, run_i
     ingest(spark, cfg, str(landing), str(wh), D, run_id)
     rows = silver(spark, wh, "prison").collect()
     assert [(r.record_id, r.release_date, r._batch) for r in rows] == [("X1", dt.date(2026, 1, 31), "2026-02-01")]
+
+
+def test_sources_loaded_side_by_side_label_their_own_jobs(spark, cfg, tmp_path, run_id):
+    """Each source's Spark jobs are in its own job group, whichever thread ran them, and
+    the caller's own group is left as it was."""
+    landing, wh = tmp_path / "l", tmp_path / "w"
+    write_csv(landing / "prison" / "2026-01-01" / "p.csv",
+              ["record_id,person_id,admission_date,release_date", f"X1,{P1},2020-01-01,"])
+    write_csv(landing / "deaths" / "2026-01-01" / "d.csv",
+              ["report_id,person_id,death_date", f"R1,{P2},2026-07-20"])
+    sc = spark.sparkContext
+    sc.setJobGroup("caller", "the caller's jobs")
+    try:
+        ingest(spark, cfg, str(landing), str(wh), D, run_id)
+        tracker = sc.statusTracker()
+        assert all(tracker.getJobIdsForGroup(job_group(s)) for s in ("prison", "deaths"))
+        assert sc.getLocalProperty("spark.jobGroup.id") == "caller"
+    finally:
+        sc.setJobGroup(None, None)
+        sc.setLocalProperty("spark.jobGroup.id", None)
+
+
+def test_threads_keep_their_own_spark_properties(spark):
+    """Two threads started through ``with_own_properties`` each set a job group, wait for
+    each other, and still see their own (a shared copy would show the last one set)."""
+    barrier = threading.Barrier(2)
+
+    def work(name):
+        spark.sparkContext.setJobGroup(name, name)
+        barrier.wait(timeout=60)
+        return spark.sparkContext.getLocalProperty("spark.jobGroup.id")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(with_own_properties(spark, work), name) for name in ("a", "b")]
+    assert [f.result() for f in futures] == ["a", "b"]
 
 
 def test_failed_file_is_recorded_and_retried(spark, cfg, tmp_path, run_id):
