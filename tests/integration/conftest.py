@@ -111,7 +111,7 @@ class StandaloneCluster:
     def alive_workers(self) -> int:
         try:
             return sum(1 for w in self.status().get("workers", []) if w.get("state") == "ALIVE")
-        except OSError:
+        except (OSError, ValueError):   # not up yet, or still serving its HTML page
             return 0
 
     def logs(self) -> str:
@@ -187,10 +187,12 @@ def start_cluster(base: Path) -> StandaloneCluster:
 
 
 def _answers(cluster: StandaloneCluster) -> bool:
+    """The master's web UI answers ``/json/`` with JSON. While it starts, it may refuse the
+    connection or answer with its HTML page (seen once in CI): not ready yet."""
     try:
         cluster.status()
         return True
-    except OSError:
+    except (OSError, ValueError):
         return False
 
 
