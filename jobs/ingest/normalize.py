@@ -98,6 +98,9 @@ def _bounded(value: Column, min=None, max=None) -> Column:
 # (one expression tree referring to the cleaned value twenty times would evaluate it
 # twenty times: subexpressions inside CASE branches are not shared).
 # ---------------------------------------------------------------------------------
+_PLAIN_ID = r"^[0-9]{17}[0-9X]$"     # an 18-character ID number as it should be written
+
+
 def clean_id(col: Column) -> Column:
     """Step 1: full-width digits and X to ASCII, all white space removed, upper case
     (``translate`` drops the characters it has no replacement for). A value that is
@@ -106,14 +109,12 @@ def clean_id(col: Column) -> Column:
     return F.when(col.rlike(_PLAIN_ID), col).otherwise(F.upper(F.translate(col, _FULL_WIDTH + WHITE_SPACE, _HALF_WIDTH)))
 
 
-_PLAIN_ID = r"^[0-9]{17}[0-9X]$"
-
 
 def id_body(cleaned: Column) -> Column:
     """Step 2: the 17-digit body of a cleaned ID: its first 17 characters when it is
     ``[0-9]{17}[0-9X]``; a 15-digit number with '19' after the area code; else null."""
     length = F.length(cleaned)
-    return (F.when((length == 18) & cleaned.rlike(r"^[0-9]{17}[0-9X]$"), F.substring(cleaned, 1, 17))
+    return (F.when((length == 18) & cleaned.rlike(_PLAIN_ID), F.substring(cleaned, 1, 17))
             .when((length == 15) & cleaned.rlike(r"^[0-9]{15}$"),
                   F.concat(F.substring(cleaned, 1, 6), F.lit("19"), F.substring(cleaned, 7, 9))))
 
