@@ -101,22 +101,32 @@ def _bounded(value: Column, min=None, max=None) -> Column:
 _PLAIN_ID = r"^[0-9]{17}[0-9X]$"     # an 18-character ID number as it should be written
 
 
-def clean_id(col: Column) -> Column:
+def is_plain_id(col: Column) -> Column:
+    """The value is already an 18-character ID number as it should be written (most
+    are): ``[0-9]{17}[0-9X]``, nothing to clean."""
+    return col.rlike(_PLAIN_ID)
+
+
+def clean_id(col: Column, is_plain: Column | None = None) -> Column:
     """Step 1: full-width digits and X to ASCII, all white space removed, upper case
-    (``translate`` drops the characters it has no replacement for). A value that is
-    already ``[0-9]{17}[0-9X]`` (most are) is kept as it is: ``translate`` looks every
-    character up in a map, a regular expression is cheaper (payments' IDs: 12 s -> 8 s)."""
-    return F.when(col.rlike(_PLAIN_ID), col).otherwise(F.upper(F.translate(col, _FULL_WIDTH + WHITE_SPACE, _HALF_WIDTH)))
+    (``translate`` drops the characters it has no replacement for). A plain value
+    (:func:`is_plain_id`, or ``is_plain`` when given) is kept as it is: ``translate``
+    looks every character up in a map, a regular expression is cheaper (payments' IDs:
+    12 s -> 8 s)."""
+    plain = is_plain_id(col) if is_plain is None else is_plain
+    return F.when(plain, col).otherwise(F.upper(F.translate(col, _FULL_WIDTH + WHITE_SPACE, _HALF_WIDTH)))
 
 
-
-def id_body(cleaned: Column) -> Column:
+def id_body(cleaned: Column, is_plain: Column | None = None) -> Column:
     """Step 2: the 17-digit body of a cleaned ID: its first 17 characters when it is
-    ``[0-9]{17}[0-9X]``; a 15-digit number with '19' after the area code; else null."""
+    ``[0-9]{17}[0-9X]``; a 15-digit number with '19' after the area code; else null.
+    ``is_plain``: the raw value was plain already (:func:`is_plain_id`), which spares
+    matching the cleaned one again."""
     length = F.length(cleaned)
-    return (F.when((length == 18) & cleaned.rlike(_PLAIN_ID), F.substring(cleaned, 1, 17))
+    body = (F.when((length == 18) & is_plain_id(cleaned), F.substring(cleaned, 1, 17))
             .when((length == 15) & cleaned.rlike(r"^[0-9]{15}$"),
                   F.concat(F.substring(cleaned, 1, 6), F.lit("19"), F.substring(cleaned, 7, 9))))
+    return body if is_plain is None else F.when(is_plain, F.substring(cleaned, 1, 17)).otherwise(body)
 
 
 def id_number(body: Column) -> Column:
@@ -335,9 +345,9 @@ def reason_list(codes: Column) -> Column:
     return F.sort_array(F.array_except(codes, F.array(F.lit(None).cast(T.StringType()))))
 
 
-# the step columns of with_typed_columns: cleaned, ID body, number, check character,
-# birth date, typed value, reason
-_HELPER_PREFIXES = ("_s_", "_b_", "_n_", "_k_", "_d_", "_t_", "_r_")
+# the step columns of with_typed_columns: plain ID, cleaned, ID body, number, check
+# character, birth date, typed value, reason
+_HELPER_PREFIXES = ("_p_", "_s_", "_b_", "_n_", "_k_", "_d_", "_t_", "_r_")
 
 
 def with_typed_columns(df: DataFrame, source: SourceSpec, check_date: dt.date) -> DataFrame:
@@ -349,11 +359,12 @@ def with_typed_columns(df: DataFrame, source: SourceSpec, check_date: dt.date) -
     - ``_reasons``: array<string> of the row's reason codes, distinct and sorted (empty
       when the row is valid).
 
-    Steps, each a projection of its own (see the ID section): the cleaned value of
-    every column; the body of every ID and the digits of every date; the ID's body as a
-    number; its check character; the typed values; each column's reason; the row's
-    reasons (the list is built only for a row that has one); the typed values in place
-    of the raw ones.
+    Steps, each a projection of its own (see the ID section): whether each ID is plain
+    already (one regular expression per ID, its answer shared by the next two steps);
+    the cleaned value of every column; the body of every ID and the digits of every
+    date; the ID's body as a number; its check character; the typed values; each
+    column's reason; the row's reasons (the list is built only for a row that has one);
+    the typed values in place of the raw ones.
     """
     missing = [name for name in source.column_names if name not in set(df.columns)]
     if missing:
@@ -374,14 +385,17 @@ def with_typed_columns(df: DataFrame, source: SourceSpec, check_date: dt.date) -
             return date_from_number(helper("_n_", name))
         return typed_of_clean(spec, helper("_s_", name))
 
+    def raw(name: str) -> Column:
+        return F.col(f"`{name}`").cast(T.StringType())
+
     def cleaned(spec: ColumnSpec) -> Column:
-        raw = F.col(f"`{spec.name}`").cast(T.StringType())
-        return clean_id(raw) if spec.type == "id" else strip(raw)
+        return clean_id(raw(spec.name), helper("_p_", spec.name)) if spec.type == "id" else strip(raw(spec.name))
 
     codes = [helper("_r_", spec.name) for spec in specs]
     steps = [
+        {f"_p_{n}": is_plain_id(raw(n)) for n in ids},
         {f"_s_{spec.name}": cleaned(spec) for spec in specs},
-        {**{f"_b_{n}": id_body(helper("_s_", n)) for n in ids},
+        {**{f"_b_{n}": id_body(helper("_s_", n), helper("_p_", n)) for n in ids},
          **{f"_n_{n}": date_digits(helper("_s_", n)) for n in dates}},
         {f"_n_{n}": id_number(helper("_b_", n)) for n in ids},
         {**{f"_k_{n}": id_check_char(helper("_n_", n)) for n in ids},
@@ -390,7 +404,7 @@ def with_typed_columns(df: DataFrame, source: SourceSpec, check_date: dt.date) -
         {f"_r_{spec.name}": reason_for(spec, helper("_s_", spec.name), helper("_t_", spec.name)) for spec in specs},
         {REASONS_COLUMN: F.when(F.coalesce(*codes).isNull(), F.array().cast(T.ArrayType(T.StringType())))
                           .otherwise(reason_list(F.array(*codes)))},
-        {RAW_COLUMN: F.struct(*[F.col(f"`{spec.name}`").cast(T.StringType()).alias(spec.name) for spec in specs])},
+        {RAW_COLUMN: F.struct(*[raw(spec.name).alias(spec.name) for spec in specs])},
         {spec.name: helper("_t_", spec.name) for spec in specs},
     ]
     for step in steps:

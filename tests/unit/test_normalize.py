@@ -13,7 +13,7 @@ from pyspark.sql import types as T
 
 from jobs.contract import ColumnSpec
 from jobs.ingest.normalize import (
-    clean_string, normalize_id, parse_academic_year, parse_date, parse_decimal, parse_enum,
+    clean_string, id_check_char, normalize_id, parse_academic_year, parse_date, parse_decimal, parse_enum,
     parse_int, parse_month, reason_for, strip, typed_column, with_typed_columns,
 )
 from jobs.tables import AMOUNT, SPARK_TYPES
@@ -128,6 +128,29 @@ def test_normalize_id_follows_the_check_date(spark):
     row = df.select(normalize_id(F.col("raw"), D).alias("on_d"),
                     normalize_id(F.col("raw"), D - dt.timedelta(days=1)).alias("day_before")).first()
     assert (row.on_d, row.day_before) == ("532901202610150011", None)
+
+
+def _mod11_2_check(body: str) -> str:
+    """The check character as GB 11643 states it: the digits times 7 9 10 5 8 4 2 1 6 3
+    7 9 10 5 8 4 2, summed, modulo 11, looked up in 1 0 X 9 8 7 6 5 4 3 2."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+
+
+def test_id_check_char_matches_the_standard_for_every_digit_position(spark):
+    import random
+    rng = random.Random(7)
+    # every digit 0-9 alone at every one of the 17 positions (each chunk and weight),
+    # the extremes, and random bodies
+    bodies = [f"{d * 10 ** p:017d}" for p in range(17) for d in range(10)]
+    bodies += ["99999999999999999", "53290119960229001", "11010519491231002"]
+    bodies += [f"{rng.randrange(10 ** 17):017d}" for _ in range(2000)]
+    df = spark.createDataFrame([(b,) for b in bodies] + [(None,)], "body string")
+    out = df.select("body", id_check_char(F.col("body").cast("long")).alias("check")).collect()
+    got = {r.body: r.check for r in out}
+    assert got.pop(None) is None
+    wrong = [b for b in bodies if got[b] != _mod11_2_check(b)]
+    assert not wrong, wrong[:5]
 
 
 # ---------------------------------------------------------------------------------
