@@ -49,3 +49,15 @@ def test_cli_exits_2_on_a_bad_configuration_and_writes_nothing(tmp_path):
     assert result.exit_code == 2, result.output
     assert "ingest.parallel_sources" in result.output
     assert not warehouse.exists()
+
+
+def test_the_local_driver_runs_with_the_jvm_flags_of_local_yaml(spark, cfg):
+    """Every -XX:+Flag / -XX:-Flag of local.yaml's driver options is in effect in the
+    session's JVM (options given too late, after the JVM started, would be ignored)."""
+    flags = [f for f in cfg.spark.conf["spark.driver.extraJavaOptions"].split() if f.startswith(("-XX:+", "-XX:-"))]
+    assert "-XX:+UseParallelGC" in flags
+    jvm = spark.sparkContext._jvm
+    bean = jvm.java.lang.management.ManagementFactory.getPlatformMXBean(
+        jvm.java.lang.Class.forName("com.sun.management.HotSpotDiagnosticMXBean"))
+    for flag in flags:
+        assert bean.getVMOption(flag[5:]).getValue() == ("true" if flag[4] == "+" else "false"), flag
