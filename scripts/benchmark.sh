@@ -3,11 +3,36 @@
 # alone and the whole run, and how many times the payment data is scanned by the checks.
 #   bash scripts/benchmark.sh                 # scale 0.1 (~21M rows)
 #   SCALE=1.0 bash scripts/benchmark.sh       # all of Dali (~211M rows)
+#   RUNS=3 bash scripts/benchmark.sh          # the run twice more over the same landing zone,
+#                                             # each in a new JVM; then min / median / max
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >&2
 SCALE=${SCALE:-0.1}
 WORK=${WORK:-/tmp/hedui-bench}
-/usr/bin/time -v .venv/bin/python scripts/benchmark.py --scale "$SCALE" --work "$WORK" "$@" \
-  2> >(grep -E "Elapsed \(wall" >&2)
+RUNS=${RUNS:-1}
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+for ((i = 1; i <= RUNS; i++)); do
+  extra=()
+  if ((i > 1)); then extra=(--skip-generate); echo "--- run $i of $RUNS" >&2; fi
+  /usr/bin/time -v .venv/bin/python scripts/benchmark.py --scale "$SCALE" --work "$WORK" "$@" "${extra[@]}" \
+    2> >(grep -E "Elapsed \(wall" >&2) | tee "$OUT/run-$i.json"
+done
 du -sh "$WORK/landing" "$WORK/warehouse" 2>/dev/null || true
+if ((RUNS > 1)); then
+  .venv/bin/python - "$OUT"/run-*.json <<'PY'
+import json, statistics, sys
+runs = [json.load(open(p)) for p in sys.argv[1:]]
+runs = [r for r in runs if "run" in r]
+figures = {"ingest": [r["run"]["stages"].get("ingest") for r in runs],
+           "checks": [r["run"]["stages"].get("checks") for r in runs],
+           "whole run": [r["run"]["seconds"] for r in runs],
+           "JVM peak GB": [r.get("jvm_peak_rss_gb") for r in runs]}
+print(f"{len(runs)} runs over the same landing zone (min / median / max):")
+for name, values in figures.items():
+    values = [v for v in values if v is not None]
+    if values:
+        print(f"  {name:12s} {min(values):8.1f} {statistics.median(values):8.1f} {max(values):8.1f}")
+PY
+fi
