@@ -17,6 +17,7 @@ import glob
 import json
 import os
 import shutil
+import statistics
 import sys
 import time
 
@@ -81,6 +82,20 @@ def jvm_peak_rss_gb(spark) -> float | None:
     return None
 
 
+def summarize(paths: list[str]) -> None:
+    """Minimum, median and maximum of each figure over the JSON outputs of several runs."""
+    runs = [r for r in (json.load(open(p, encoding="utf-8")) for p in paths) if "run" in r]
+    figures = {"ingest": [r["run"]["stages"].get("ingest") for r in runs],
+               "checks": [r["run"]["stages"].get("checks") for r in runs],
+               "whole run": [r["run"]["seconds"] for r in runs],
+               "JVM peak GB": [r.get("jvm_peak_rss_gb") for r in runs]}
+    print(f"{len(runs)} runs over the same landing zone (min / median / max):")
+    for name, values in figures.items():
+        values = [v for v in values if v is not None]
+        if values:
+            print(f"  {name:12s} {min(values):8.1f} {statistics.median(values):8.1f} {max(values):8.1f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=0.1, help="generator scale (0.1 ~ 21M rows)")
@@ -89,7 +104,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--skip-generate", action="store_true", help="reuse <work>/landing")
     ap.add_argument("--skip-run", action="store_true", help="generation only (e.g. scale 1.0)")
+    ap.add_argument("--summarize", nargs="+", metavar="JSON",
+                    help="only summarise the outputs of earlier runs (scripts/benchmark.sh RUNS=n)")
     args = ap.parse_args()
+    if args.summarize:
+        summarize(args.summarize)
+        return
     as_of = dt.date.fromisoformat(args.as_of)
     landing, warehouse, events = (os.path.join(args.work, x) for x in ("landing", "warehouse", "events"))
     if not args.skip_generate:

@@ -21,18 +21,5 @@ for ((i = 1; i <= RUNS; i++)); do
 done
 du -sh "$WORK/landing" "$WORK/warehouse" 2>/dev/null || true
 if ((RUNS > 1)); then
-  .venv/bin/python - "$OUT"/run-*.json <<'PY'
-import json, statistics, sys
-runs = [json.load(open(p)) for p in sys.argv[1:]]
-runs = [r for r in runs if "run" in r]
-figures = {"ingest": [r["run"]["stages"].get("ingest") for r in runs],
-           "checks": [r["run"]["stages"].get("checks") for r in runs],
-           "whole run": [r["run"]["seconds"] for r in runs],
-           "JVM peak GB": [r.get("jvm_peak_rss_gb") for r in runs]}
-print(f"{len(runs)} runs over the same landing zone (min / median / max):")
-for name, values in figures.items():
-    values = [v for v in values if v is not None]
-    if values:
-        print(f"  {name:12s} {min(values):8.1f} {statistics.median(values):8.1f} {max(values):8.1f}")
-PY
+  .venv/bin/python scripts/benchmark.py --summarize "$OUT"/run-*.json
 fi
