@@ -51,13 +51,39 @@ def test_cli_exits_2_on_a_bad_configuration_and_writes_nothing(tmp_path):
     assert not warehouse.exists()
 
 
+def xx_options(java_options: str) -> dict[str, str]:
+    """-XX:+Flag, -XX:-Flag and -XX:Flag=value as HotSpot reports them ("true", "false", value)."""
+    options = {}
+    for option in java_options.split():
+        if option.startswith(("-XX:+", "-XX:-")):
+            options[option[5:]] = "true" if option[4] == "+" else "false"
+        elif option.startswith("-XX:") and "=" in option:
+            name, value = option[4:].split("=", 1)
+            options[name] = value
+    return options
+
+
+def test_cluster_executors_get_the_jit_options_of_the_local_driver():
+    """The executors on a cluster run the same generated code as the local driver: the
+    same JIT options, and a C2 node budget HotSpot accepts (it refuses to start when the
+    fudge factor is outside 2-40 % of the node limit)."""
+    local = xx_options(load_config("local").spark.conf["spark.driver.extraJavaOptions"])
+    cluster = xx_options(load_config("cluster").spark.conf["spark.executor.extraJavaOptions"])
+    for name in ("DontCompileHugeMethods", "MaxNodeLimit", "NodeLimitFudgeFactor"):
+        assert cluster.get(name) == local[name], name
+    for options in (local, cluster):
+        limit, fudge = int(options["MaxNodeLimit"]), int(options["NodeLimitFudgeFactor"])
+        assert 0.02 * limit <= fudge <= 0.40 * limit
+
+
 def test_the_local_driver_runs_with_the_jvm_flags_of_local_yaml(spark, cfg):
-    """Every -XX:+Flag / -XX:-Flag of local.yaml's driver options is in effect in the
-    session's JVM (options given too late, after the JVM started, would be ignored)."""
-    flags = [f for f in cfg.spark.conf["spark.driver.extraJavaOptions"].split() if f.startswith(("-XX:+", "-XX:-"))]
-    assert "-XX:+UseParallelGC" in flags
+    """Every -XX:+Flag, -XX:-Flag and -XX:Flag=value of local.yaml's driver options is in
+    effect in the session's JVM (options given too late, after the JVM started, would be
+    ignored)."""
+    expected = xx_options(cfg.spark.conf["spark.driver.extraJavaOptions"])
+    assert expected["UseParallelGC"] == "true" and expected["MaxNodeLimit"] == "240000"
     jvm = spark.sparkContext._jvm
     bean = jvm.java.lang.management.ManagementFactory.getPlatformMXBean(
         jvm.java.lang.Class.forName("com.sun.management.HotSpotDiagnosticMXBean"))
-    for flag in flags:
-        assert bean.getVMOption(flag[5:]).getValue() == ("true" if flag[4] == "+" else "false"), flag
+    for name, value in expected.items():
+        assert bean.getVMOption(name).getValue() == value, name
