@@ -82,13 +82,30 @@ def jvm_peak_rss_gb(spark) -> float | None:
     return None
 
 
+def machine_speed() -> dict:
+    """The CPU and the time of a fixed single-threaded Python loop (10 M additions),
+    measured before Spark starts and again at the end: the machine's speed varies (in the
+    9th session the loop took 1.5 s in one hour and 0.36 s in the next, code unchanged), so
+    figures are comparable only when the loop's times are."""
+    model = None
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), None)
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return {"cpu": model, "python_loop_seconds": round(time.perf_counter() - t0, 2)}
+
+
 def summarize(paths: list[str]) -> None:
     """Minimum, median and maximum of each figure over the JSON outputs of several runs."""
     runs = [r for r in (json.load(open(p, encoding="utf-8")) for p in paths) if "run" in r]
     figures = {"ingest": [r["run"]["stages"].get("ingest") for r in runs],
                "checks": [r["run"]["stages"].get("checks") for r in runs],
                "whole run": [r["run"]["seconds"] for r in runs],
-               "JVM peak GB": [r.get("jvm_peak_rss_gb") for r in runs]}
+               "JVM peak GB": [r.get("jvm_peak_rss_gb") for r in runs],
+               "Python loop": [r.get("machine", {}).get("python_loop_seconds") for r in runs]}
     print(f"{len(runs)} runs over the same landing zone (min / median / max):")
     for name, values in figures.items():
         values = [v for v in values if v is not None]
@@ -118,11 +135,12 @@ def main() -> None:
     shutil.rmtree(events, ignore_errors=True)
     os.makedirs(events, exist_ok=True)
 
+    speed = machine_speed()
     cfg = load_config("local")
     conf = {**cfg.spark.conf, "spark.eventLog.enabled": "true", "spark.eventLog.dir": events,
             "spark.eventLog.compress": "false"}
     spark = build_session(dataclasses.replace(cfg.spark, conf=conf), "hedui-benchmark")
-    out = {"scale": args.scale, "cores": os.cpu_count()}
+    out = {"scale": args.scale, "cores": os.cpu_count(), "machine": speed}
 
     if not args.skip_generate:
         from jobs.generate import generate
@@ -135,6 +153,7 @@ def main() -> None:
     if args.skip_run:
         out["jvm_peak_rss_gb"] = jvm_peak_rss_gb(spark)
         spark.stop()
+        out["machine"]["python_loop_seconds_at_end"] = machine_speed()["python_loop_seconds"]
         print(json.dumps(out, indent=2))
         return
     from jobs.pipeline import run
@@ -148,6 +167,7 @@ def main() -> None:
     out["jvm_peak_rss_gb"] = jvm_peak_rss_gb(spark)
     spark.stop()
     out["payment_scans_in_run"] = count_payment_scans(events, app_id)
+    out["machine"]["python_loop_seconds_at_end"] = machine_speed()["python_loop_seconds"]
     print(json.dumps(out, indent=2))
 
 
