@@ -98,6 +98,12 @@ def machine_speed() -> dict:
     return {"cpu": model, "python_loop_seconds": round(time.perf_counter() - t0, 2)}
 
 
+def emit(out: dict) -> None:
+    """Print the figures, with the machine's speed measured again now that Spark is done."""
+    out["machine"]["python_loop_seconds_at_end"] = machine_speed()["python_loop_seconds"]
+    print(json.dumps(out, indent=2))
+
+
 def summarize(paths: list[str]) -> None:
     """Minimum, median and maximum of each figure over the JSON outputs of several runs."""
     runs = [r for r in (json.load(open(p, encoding="utf-8")) for p in paths) if "run" in r]
@@ -110,7 +116,7 @@ def summarize(paths: list[str]) -> None:
     for name, values in figures.items():
         values = [v for v in values if v is not None]
         if values:
-            print(f"  {name:12s} {min(values):8.1f} {statistics.median(values):8.1f} {max(values):8.1f}")
+            print(f"  {name:12s} {min(values):8.2f} {statistics.median(values):8.2f} {max(values):8.2f}")
 
 
 def main() -> None:
@@ -153,8 +159,7 @@ def main() -> None:
     if args.skip_run:
         out["jvm_peak_rss_gb"] = jvm_peak_rss_gb(spark)
         spark.stop()
-        out["machine"]["python_loop_seconds_at_end"] = machine_speed()["python_loop_seconds"]
-        print(json.dumps(out, indent=2))
+        emit(out)
         return
     from jobs.pipeline import run
     t0 = time.monotonic()
@@ -167,8 +172,7 @@ def main() -> None:
     out["jvm_peak_rss_gb"] = jvm_peak_rss_gb(spark)
     spark.stop()
     out["payment_scans_in_run"] = count_payment_scans(events, app_id)
-    out["machine"]["python_loop_seconds_at_end"] = machine_speed()["python_loop_seconds"]
-    print(json.dumps(out, indent=2))
+    emit(out)
 
 
 if __name__ == "__main__":
