@@ -85,8 +85,9 @@ def jvm_peak_rss_gb(spark) -> float | None:
 def machine_speed() -> dict:
     """The CPU and the time of a fixed single-threaded Python loop (10 M additions),
     measured before Spark starts and again at the end: the machine's speed varies (in the
-    9th session the loop took 1.5 s in one hour and 0.36 s in the next, code unchanged), so
-    figures are comparable only when the loop's times are."""
+    9th session the loop took 1.5 s in one hour and 0.36 s in the next, code unchanged).
+    Runs whose loop times differ are not comparable; agreeing times are not proof that
+    they are (docs/BENCHMARKS.md, Method notes)."""
     model = None
     if os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
