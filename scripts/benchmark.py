@@ -20,6 +20,7 @@ import shutil
 import statistics
 import sys
 import time
+from collections.abc import Iterable, Iterator
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
@@ -43,29 +44,47 @@ def walk(node: dict, under_cache: bool, hits: dict) -> None:
         walk(child, under_cache or name == "InMemoryTableScan", hits)
 
 
-def count_payment_scans(event_dir: str, app_id: str, stage: str = "hedui checks") -> dict:
-    """Scans of silver/payments in the SQL executions of one stage of the run."""
+def event_log(event_dir: str, app_id: str) -> Iterator[dict]:
+    """The events of one application from Spark's event log (after ``spark.stop()``)."""
     # Spark 4 rolls event logs: <dir>/eventlog_v2_<app>/events_<n>_<app>; older: <dir>/<app>
-    files = sorted(glob.glob(os.path.join(event_dir, f"*{app_id}*", f"events_*{app_id}*"))
-                   + [p for p in glob.glob(os.path.join(event_dir, f"{app_id}*")) if os.path.isfile(p)])
-    final_plans: dict[int, dict] = {}
-    phase: dict[int, str] = {}
+    rolled = sorted(glob.glob(os.path.join(event_dir, f"*{app_id}*", f"events_*{app_id}*")),
+                    key=lambda p: int(os.path.basename(p).split("_")[1]))   # events_10 after events_9
+    files = rolled + [p for p in glob.glob(os.path.join(event_dir, f"{app_id}*")) if os.path.isfile(p)]
     for path in files:
         with open(path, encoding="utf-8") as fh:
             for line in fh:
-                ev = json.loads(line)
-                kind = ev.get("Event", "")
-                if kind.endswith("SparkListenerSQLExecutionStart"):
-                    final_plans[ev["executionId"]] = ev["sparkPlanInfo"]
-                    phase[ev["executionId"]] = ev.get("description", "")
-                elif kind.endswith("SparkListenerSQLAdaptiveExecutionUpdate"):
-                    final_plans[ev["executionId"]] = ev["sparkPlanInfo"]
+                yield json.loads(line)
+
+
+def count_payment_scans(events: Iterable[dict], stage: str = "hedui checks") -> dict:
+    """Scans of silver/payments in the SQL executions of one stage of the run."""
+    final_plans: dict[int, dict] = {}
+    phase: dict[int, str] = {}
+    for ev in events:
+        kind = ev.get("Event", "")
+        if kind.endswith("SparkListenerSQLExecutionStart"):
+            final_plans[ev["executionId"]] = ev["sparkPlanInfo"]
+            phase[ev["executionId"]] = ev.get("description", "")
+        elif kind.endswith("SparkListenerSQLAdaptiveExecutionUpdate"):
+            final_plans[ev["executionId"]] = ev["sparkPlanInfo"]
     hits = {"direct": 0, "cached": set()}
     for exec_id, plan in final_plans.items():
         if phase.get(exec_id) == stage:
             walk(plan, None, hits)
     return {"direct_scans": hits["direct"], "cached_relations": len(hits["cached"]),
             "total": hits["direct"] + len(hits["cached"]), "sql_executions": sum(1 for e in final_plans if phase.get(e) == stage)}
+
+
+def task_cpu_seconds(events: Iterable[dict]) -> float:
+    """CPU time of all tasks (running and deserialising them), from their end events:
+    exact, where the task threads' own counters vanish with the threads (Spark lets an
+    idle one go after a minute)."""
+    ns = 0
+    for ev in events:
+        if ev.get("Event") == "SparkListenerTaskEnd":
+            metrics = ev.get("Task Metrics") or {}
+            ns += metrics.get("Executor CPU Time", 0) + metrics.get("Executor Deserialize CPU Time", 0)
+    return round(ns / 1e9, 1)
 
 
 def jvm_peak_rss_gb(spark) -> float | None:
@@ -80,6 +99,63 @@ def jvm_peak_rss_gb(spark) -> float | None:
     except (AttributeError, OSError):
         return None
     return None
+
+
+# JVM threads by kind, from the names Linux keeps (their first 15 characters): HotSpot's
+# JIT compilers and the garbage collector's workers, which live as long as the JVM.
+THREAD_KINDS = (("jit", ("C1 CompilerThre", "C2 CompilerThre")),
+                ("gc", ("GC Thread", "ParGC Thread", "G1 ")))
+
+
+def thread_kind(name: str) -> str:
+    return next((kind for kind, prefixes in THREAD_KINDS if name.startswith(prefixes)), "other")
+
+
+def stat_cpu_ticks(stat: str) -> tuple[str, int]:
+    """(name, user + system clock ticks) from a /proc/<pid>[/task/<tid>]/stat line. The
+    name is in parentheses and may itself hold spaces or parentheses."""
+    name = stat[stat.index("(") + 1:stat.rindex(")")]
+    fields = stat[stat.rindex(")") + 2:].split()
+    return name, int(fields[11]) + int(fields[12])
+
+
+def cpu_by_kind(process_stat: str, thread_stats: list[str], ticks_per_second: int) -> dict:
+    """CPU-seconds of a process in all (``total``, ended threads included) and of its JIT
+    and collector threads."""
+    seconds = {"jit": 0.0, "gc": 0.0}
+    for stat in thread_stats:
+        name, ticks = stat_cpu_ticks(stat)
+        kind = thread_kind(name)
+        if kind in seconds:
+            seconds[kind] += ticks / ticks_per_second
+    total = stat_cpu_ticks(process_stat)[1] / ticks_per_second
+    return {"total": round(total, 1), **{kind: round(value, 1) for kind, value in seconds.items()}}
+
+
+def with_tasks(cpu: dict, tasks: float) -> dict:
+    """``cpu`` (:func:`cpu_by_kind`) with the tasks' CPU-seconds and the rest (the
+    driver's planning, Delta's log, block manager, RPC...) as ``other``."""
+    other = cpu["total"] - cpu["jit"] - cpu["gc"] - tasks
+    return {**cpu, "tasks": tasks, "other": round(max(other, 0.0), 1)}
+
+
+def jvm_cpu_seconds(spark) -> dict | None:
+    """The Spark JVM's CPU-seconds (:func:`cpu_by_kind`), read from /proc before Spark
+    stops (Linux only)."""
+    proc = getattr(spark.sparkContext._gateway, "proc", None)
+    try:
+        with open(f"/proc/{proc.pid}/stat", encoding="utf-8", errors="replace") as fh:
+            process_stat = fh.read()
+    except (AttributeError, OSError):
+        return None
+    thread_stats = []
+    for path in glob.glob(f"/proc/{proc.pid}/task/*/stat"):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                thread_stats.append(fh.read())
+        except OSError:      # the thread ended meanwhile: its time is in the total
+            continue
+    return cpu_by_kind(process_stat, thread_stats, os.sysconf("SC_CLK_TCK"))
 
 
 def machine_speed() -> dict:
@@ -99,6 +175,17 @@ def machine_speed() -> dict:
     return {"cpu": model, "python_loop_seconds": round(time.perf_counter() - t0, 2)}
 
 
+def stop_measured(spark, events: str, app_id: str) -> dict:
+    """Stop Spark; the JVM's peak memory and CPU-seconds by kind (read from /proc before
+    it stops, the tasks' from the event log it leaves)."""
+    peak, cpu = jvm_peak_rss_gb(spark), jvm_cpu_seconds(spark)
+    spark.stop()
+    figures = {"jvm_peak_rss_gb": peak}
+    if cpu:
+        figures["jvm_cpu_seconds"] = with_tasks(cpu, task_cpu_seconds(event_log(events, app_id)))
+    return figures
+
+
 def emit(out: dict) -> None:
     """Print the figures, with the machine's speed measured again now that Spark is done."""
     out["machine"]["python_loop_seconds_at_end"] = machine_speed()["python_loop_seconds"]
@@ -112,12 +199,15 @@ def summarize(paths: list[str]) -> None:
                "checks": [r["run"]["stages"].get("checks") for r in runs],
                "whole run": [r["run"]["seconds"] for r in runs],
                "JVM peak GB": [r.get("jvm_peak_rss_gb") for r in runs],
+               "JVM CPU-s": [(r.get("jvm_cpu_seconds") or {}).get("total") for r in runs],
+               "  of it JIT": [(r.get("jvm_cpu_seconds") or {}).get("jit") for r in runs],
+               "  of it tasks": [(r.get("jvm_cpu_seconds") or {}).get("tasks") for r in runs],
                "Python loop": [r.get("machine", {}).get("python_loop_seconds") for r in runs]}
     print(f"{len(runs)} runs over the same landing zone (min / median / max):")
     for name, values in figures.items():
         values = [v for v in values if v is not None]
         if values:
-            print(f"  {name:12s} {min(values):8.2f} {statistics.median(values):8.2f} {max(values):8.2f}")
+            print(f"  {name:14s} {min(values):8.2f} {statistics.median(values):8.2f} {max(values):8.2f}")
 
 
 def main() -> None:
@@ -128,6 +218,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--skip-generate", action="store_true", help="reuse <work>/landing")
     ap.add_argument("--skip-run", action="store_true", help="generation only (e.g. scale 1.0)")
+    ap.add_argument("--conf", metavar="YAML", help="a configuration file on top of conf/ (as `hedui --conf`), "
+                    "e.g. to compare a Spark setting")
     ap.add_argument("--summarize", nargs="+", metavar="JSON",
                     help="only summarise the outputs of earlier runs (scripts/benchmark.sh RUNS=n)")
     args = ap.parse_args()
@@ -143,11 +235,12 @@ def main() -> None:
     os.makedirs(events, exist_ok=True)
 
     speed = machine_speed()
-    cfg = load_config("local")
+    cfg = load_config("local", args.conf)
     conf = {**cfg.spark.conf, "spark.eventLog.enabled": "true", "spark.eventLog.dir": events,
             "spark.eventLog.compress": "false"}
     spark = build_session(dataclasses.replace(cfg.spark, conf=conf), "hedui-benchmark")
-    out = {"scale": args.scale, "cores": os.cpu_count(), "machine": speed}
+    app_id = spark.sparkContext.applicationId
+    out = {"scale": args.scale, "cores": os.cpu_count(), "machine": speed, "conf": args.conf}
 
     if not args.skip_generate:
         from jobs.generate import generate
@@ -158,8 +251,7 @@ def main() -> None:
         out["generate"] = {"rows": rows, "seconds": round(secs, 1), "rows_per_second": int(rows / secs)}
 
     if args.skip_run:
-        out["jvm_peak_rss_gb"] = jvm_peak_rss_gb(spark)
-        spark.stop()
+        out.update(stop_measured(spark, events, app_id))
         emit(out)
         return
     from jobs.pipeline import run
@@ -169,10 +261,8 @@ def main() -> None:
     read = sum(v["read"] for v in result.counts["ingest"].values())
     out["run"] = {"seconds": round(secs, 1), "stages": result.timings, "rows_ingested": read,
                   "ingest_rows_per_second": int(read / max(result.timings.get("ingest", 1), 0.001))}
-    app_id = spark.sparkContext.applicationId
-    out["jvm_peak_rss_gb"] = jvm_peak_rss_gb(spark)
-    spark.stop()
-    out["payment_scans_in_run"] = count_payment_scans(events, app_id)
+    out.update(stop_measured(spark, events, app_id))
+    out["payment_scans_in_run"] = count_payment_scans(event_log(events, app_id))
     emit(out)
 
 
