@@ -1,4 +1,5 @@
-"""Benchmark: generation speed, ingest throughput, time of the checks, payment scans.
+"""Benchmark: generation speed, ingest throughput, time of the checks, the JVM's memory
+and CPU, payment scans.
 
     .venv/bin/python scripts/benchmark.py --scale 0.1 --work /tmp/hedui-bench
 
@@ -6,7 +7,9 @@ Prints figures; asserts nothing (targets are in the README, not in timed tests).
 payment-scan count is read from the executed physical plans of the run: Spark's event
 log is switched on for the benchmark session, and every SQL execution's final plan
 (after adaptive re-planning) is walked for file scans of ``silver/payments``. A scan
-inside a cached relation counts once per cached relation (it is materialised once).
+inside a cached relation counts once per cached relation (it is materialised once). The
+same log gives the tasks' CPU time; /proc gives the JVM's total and its JIT and collector
+threads' (Linux).
 """
 from __future__ import annotations
 
