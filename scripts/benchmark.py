@@ -90,17 +90,28 @@ def task_cpu_seconds(events: Iterable[dict]) -> float:
     return round(ns / 1e9, 1)
 
 
-def jvm_peak_rss_gb(spark) -> float | None:
-    """Peak resident memory of the Spark JVM (driver and, in local mode, executors):
-    VmHWM of the process PySpark started (``spark-submit`` execs into ``java``)."""
+def jvm_pid(spark) -> int | None:
+    """The Spark JVM's process: the one PySpark started (``spark-submit`` execs into
+    ``java``); in local mode it holds the driver and the executors."""
     proc = getattr(spark.sparkContext._gateway, "proc", None)
+    return getattr(proc, "pid", None)
+
+
+def read_proc(path: str) -> str | None:
+    """A /proc file's text, or None when it is gone (a thread that ended) or absent."""
     try:
-        with open(f"/proc/{proc.pid}/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return round(int(line.split()[1]) / 1024 / 1024, 2)
-    except (AttributeError, OSError):
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except OSError:
         return None
+
+
+def jvm_peak_rss_gb(spark) -> float | None:
+    """Peak resident memory (VmHWM) of the Spark JVM (:func:`jvm_pid`)."""
+    status = read_proc(f"/proc/{jvm_pid(spark)}/status")
+    for line in (status or "").splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024 / 1024, 2)
     return None
 
 
@@ -144,20 +155,12 @@ def with_tasks(cpu: dict, tasks: float) -> dict:
 
 def jvm_cpu_seconds(spark) -> dict | None:
     """The Spark JVM's CPU-seconds (:func:`cpu_by_kind`), read from /proc before Spark
-    stops (Linux only)."""
-    proc = getattr(spark.sparkContext._gateway, "proc", None)
-    try:
-        with open(f"/proc/{proc.pid}/stat", encoding="utf-8", errors="replace") as fh:
-            process_stat = fh.read()
-    except (AttributeError, OSError):
+    stops (Linux only). A thread that ends meanwhile is skipped: its time is in the total."""
+    pid = jvm_pid(spark)
+    process_stat = read_proc(f"/proc/{pid}/stat")
+    if process_stat is None:
         return None
-    thread_stats = []
-    for path in glob.glob(f"/proc/{proc.pid}/task/*/stat"):
-        try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                thread_stats.append(fh.read())
-        except OSError:      # the thread ended meanwhile: its time is in the total
-            continue
+    thread_stats = [t for t in map(read_proc, glob.glob(f"/proc/{pid}/task/*/stat")) if t is not None]
     return cpu_by_kind(process_stat, thread_stats, os.sysconf("SC_CLK_TCK"))
 
 
