@@ -164,6 +164,12 @@ def jvm_cpu_seconds(spark) -> dict | None:
     return cpu_by_kind(process_stat, thread_stats, os.sysconf("SC_CLK_TCK"))
 
 
+def usable_cores() -> int:
+    """The cores this process, and the JVM it starts, may run on: the CPU affinity that
+    ``CORES=n bash scripts/benchmark.sh`` sets with ``taskset``, else the machine's."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
 def machine_speed() -> dict:
     """The CPU and the time of a fixed single-threaded Python loop (10 M additions),
     measured before Spark starts and again at the end: the machine's speed varies (in the
@@ -208,7 +214,8 @@ def summarize(paths: list[str]) -> None:
                "JVM CPU-s": [(r.get("jvm_cpu_seconds") or {}).get("total") for r in runs],
                "  of it JIT": [(r.get("jvm_cpu_seconds") or {}).get("jit") for r in runs],
                "  of it tasks": [(r.get("jvm_cpu_seconds") or {}).get("tasks") for r in runs],
-               "Python loop": [r.get("machine", {}).get("python_loop_seconds") for r in runs]}
+               "Python loop": [r.get("machine", {}).get("python_loop_seconds") for r in runs],
+               "cores": [r.get("cores") for r in runs]}
     print(f"{len(runs)} runs over the same landing zone (min / median / max):")
     for name, values in figures.items():
         values = [v for v in values if v is not None]
@@ -246,7 +253,7 @@ def main() -> None:
             "spark.eventLog.compress": "false"}
     spark = build_session(dataclasses.replace(cfg.spark, conf=conf), "hedui-benchmark")
     app_id = spark.sparkContext.applicationId
-    out = {"scale": args.scale, "cores": os.cpu_count(), "machine": speed, "conf": args.conf}
+    out = {"scale": args.scale, "cores": usable_cores(), "machine_cores": os.cpu_count(), "machine": speed, "conf": args.conf}
 
     if not args.skip_generate:
         from jobs.generate import generate

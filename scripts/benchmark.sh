@@ -5,8 +5,20 @@
 #   SCALE=1.0 bash scripts/benchmark.sh       # all of Dali (~211M rows)
 #   RUNS=3 bash scripts/benchmark.sh          # the run twice more over the same landing zone,
 #                                             # each in a new JVM; then min / median / max
+#   CORES=1 bash scripts/benchmark.sh         # on the first n cores only (taskset): how the
+#                                             # run scales with cores (docs/BENCHMARKS.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PIN=()
+if [[ -n ${CORES:-} ]]; then
+  available=$(nproc --all)
+  if ! [[ $CORES =~ ^[0-9]+$ ]] || ((10#$CORES < 1 || 10#$CORES > available)); then
+    echo "benchmark.sh: CORES must be a whole number from 1 to $available (this machine's cores), not '$CORES'" >&2
+    exit 2
+  fi
+  command -v taskset >/dev/null || { echo "benchmark.sh: CORES needs taskset (util-linux)" >&2; exit 2; }
+  PIN=(taskset -c "0-$((10#$CORES - 1))")
+fi
 bash scripts/setup.sh >&2
 SCALE=${SCALE:-0.1}
 WORK=${WORK:-/tmp/hedui-bench}
@@ -16,7 +28,7 @@ trap 'rm -rf "$OUT"' EXIT
 for ((i = 1; i <= RUNS; i++)); do
   extra=()
   if ((i > 1)); then extra=(--skip-generate); echo "--- run $i of $RUNS" >&2; fi
-  /usr/bin/time -v .venv/bin/python scripts/benchmark.py --scale "$SCALE" --work "$WORK" "$@" "${extra[@]}" \
+  /usr/bin/time -v "${PIN[@]}" .venv/bin/python scripts/benchmark.py --scale "$SCALE" --work "$WORK" "$@" "${extra[@]}" \
     2> >(grep -E "Elapsed \(wall" >&2) | tee "$OUT/run-$i.json"
 done
 du -sh "$WORK/landing" "$WORK/warehouse" 2>/dev/null || true

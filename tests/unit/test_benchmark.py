@@ -1,6 +1,10 @@
 """The benchmark's CPU split of the Spark JVM: /proc stat lines and the event log's task
 metrics (scripts/benchmark.py)."""
 import importlib.util
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,3 +74,29 @@ def test_event_log_reads_a_rolled_log(benchmark, tmp_path):
     (folder / "events_10_local-1").write_text('{"Event": "D"}\n', encoding="utf-8")
     (tmp_path / "local-2").write_text('{"Event": "other app"}\n', encoding="utf-8")
     assert [e["Event"] for e in benchmark.event_log(str(tmp_path), "local-1")] == ["A", "B", "C", "D"]
+
+
+ROOT = SCRIPT.parents[1]
+
+
+@pytest.mark.skipif(shutil.which("taskset") is None, reason="taskset (util-linux) is not installed")
+def test_usable_cores_follow_the_cpu_affinity_that_cores_sets():
+    """What ``CORES=1`` does to the benchmark: the process, and the JVM it would start,
+    see one core, and the JSON's ``cores`` says so."""
+    code = ("import importlib.util as u; s = u.spec_from_file_location('b', %r); m = u.module_from_spec(s); "
+            "s.loader.exec_module(m); print(m.usable_cores())" % str(SCRIPT))
+    pinned = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", code],
+                            capture_output=True, text=True, check=True)
+    assert pinned.stdout.strip() == "1"
+
+
+@pytest.mark.parametrize("cores", ["0", "two", "-1", "100000"])
+def test_benchmark_refuses_a_bad_cores_value_before_doing_anything(cores, tmp_path):
+    """A bad ``CORES`` stops the script with status 2 and says what is allowed; nothing is
+    set up, generated or run (WORK stays empty)."""
+    env = {**os.environ, "CORES": cores, "WORK": str(tmp_path / "work")}
+    proc = subprocess.run(["bash", str(ROOT / "scripts" / "benchmark.sh"), "--skip-generate"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "CORES must be a whole number from 1 to" in proc.stderr and repr(cores)[1:-1] in proc.stderr
+    assert not (tmp_path / "work").exists()
