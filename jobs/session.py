@@ -67,9 +67,19 @@ def build_session(settings: SparkSettings, app_name: str = "hedui") -> SparkSess
     return spark
 
 
-# Spark loggers whose warnings are expected here: CSV files are read with a positional
-# schema (c0, c1, ...) and their own (alias) header, which Spark reports for every file.
-QUIET_LOGGERS = ("org.apache.spark.sql.catalyst.csv.CSVHeaderChecker",)
+# Spark loggers whose warnings are expected here, and say nothing an operator can act on:
+QUIET_LOGGERS = (
+    # CSV files are read with a positional schema (c0, c1, ...) and their own (alias)
+    # header, which Spark reports for every file
+    "org.apache.spark.sql.catalyst.csv.CSVHeaderChecker",
+    # the checks' localCheckpoint of a frame whose columns only differ in nullability
+    # between the logical and the optimised plan ("output columns are expected to the same")
+    "org.apache.spark.sql.execution.LogicalRDD",
+    # ... and, when such a checkpoint is released, that its lineage was truncated
+    "org.apache.spark.rdd.MapPartitionsRDD",
+    # "Truncated the string representation of a plan": wide plans (a source's typing)
+    "org.apache.spark.util.SparkStringUtils",
+)
 
 
 def _quiet(spark: SparkSession, loggers: tuple[str, ...]) -> None:

@@ -173,14 +173,14 @@ def status_by_version(spark: SparkSession, warehouse: str, versions: list[int]) 
         df = read_warnings(spark, warehouse, version)
         if df is None:
             continue
-        parts.append(df.groupBy("status")
-                     .agg(F.count(F.lit(1)).alias("n"), F.max("last_detected").alias("check_date"))
+        # the version's check date from a one-row aggregate: a window partitioned by the
+        # version would lose its partition once Spark folds the literal (one version),
+        # and warn that it moves all rows to one partition
+        check_date = df.agg(F.max("last_detected").alias("check_date"))
+        parts.append(df.groupBy("status").agg(F.count(F.lit(1)).alias("n"))
+                     .crossJoin(check_date)
                      .select(F.lit(version).alias("version"), "status", "n", "check_date"))
-    if not parts:
-        return None
-    stacked = reduce(DataFrame.unionByName, parts)
-    per_version = Window.partitionBy("version")
-    return stacked.withColumn("check_date", F.max("check_date").over(per_version))
+    return reduce(DataFrame.unionByName, parts) if parts else None
 
 
 # ---------------------------------------------------------------------------------

@@ -262,6 +262,10 @@ def test_time_travel_counts_match_delta_rs(spark, demo):
             expected[(version, status)] = n
     assert got == expected
     assert len({v for v, _ in got}) == 3 and got[(0, "NEW")] != got[(2, "NEW")]
+    # one version alone: the same counts and its own check date
+    one = D.status_by_version(spark, demo.path, [1]).collect()
+    assert {(r["version"], r["status"]): r["n"] for r in one} == {k: n for k, n in got.items() if k[0] == 1}
+    assert {r["check_date"] for r in one} == {RUN_DATES[1]}
 
 
 # ---------------------------------------------------------------------------------
