@@ -10,7 +10,9 @@ setup(
     include_package_data=True,
     install_requires=[
         "pyspark==4.2.0",
-        "delta-spark==4.4.1",
+        # The Python wrapper; its jar (io.delta:delta-spark_4.2_2.13) comes from Maven at the
+        # same version (scripts/setup.sh checks): 4.4.0 is the newest Maven Central serves.
+        "delta-spark==4.4.0",
         "pyyaml>=6.0",
         "click>=8.1",
         # Charts for `hedui report`: the standard plotting library, renders PNG offline

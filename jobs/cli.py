@@ -12,6 +12,7 @@ the failing step). The same commands run under spark-submit (jobs/entry.py).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -19,7 +20,9 @@ import sys
 
 import click
 
-from jobs.config import ENVIRONMENTS, Config, ConfigError, load_config
+from jobs import fs, lock, preflight
+from jobs.config import ENVIRONMENTS, Config, load_config
+from jobs.errors import ConfigError, SparkSetupError, UsageError, safe_message
 
 log = logging.getLogger("jobs.cli")
 
@@ -65,32 +68,78 @@ def common_options(fn):
 
 
 def _spark(cfg: Config):
-    from jobs.session import SparkSetupError, get_spark
+    from jobs.session import get_spark
     try:
         return get_spark(cfg)
-    except SparkSetupError as exc:
-        click.echo(f"hedui: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+    except UsageError:
+        raise
     except Exception as exc:  # e.g. under spark-submit, a master that refuses the application
-        log.debug("Spark did not start", exc_info=True)
-        click.echo(f"hedui: Spark did not start (nothing written): {_error_line(exc)}; "
-                   "check --master and the Spark log above", err=True)
-        sys.exit(EXIT_USAGE)
+        raise SparkSetupError(f"Spark did not start (nothing written): {safe_message(exc)}; "
+                              "check --master and the Spark log above") from None
 
 
-def _error_line(exc: Exception) -> str:
-    """``Type: first line`` of an error; for a Java error, the Java exception's own."""
-    java = getattr(exc, "java_exception", None)
-    text = str(java) if java is not None else str(exc)
-    first = (text.strip().splitlines() or [""])[0].strip()[:500]
-    return first if java is not None else f"{type(exc).__name__}: {first}"
+class Command:
+    """One command's life: its path checks, the warehouse lock and Spark, in that order.
+
+    Paths on the local file system are checked, and a local warehouse locked, before
+    Spark starts; other URIs once Spark is up (still before anything is written). A
+    :class:`~jobs.errors.UsageError` anywhere is exit status 2 with one line; any other
+    error exit status 3."""
+
+    def __init__(self, cfg: Config, name: str, run_id: str, checks: list[tuple], warehouse: str | None = None):
+        self.cfg, self.name, self.run_id, self.checks, self.warehouse = cfg, name, run_id, checks, warehouse
+        self.stack = contextlib.ExitStack()
+        self.session = None
+        self.locked = False
+
+    def __enter__(self) -> "Command":
+        self.stack.__enter__()
+        try:
+            preflight.check_paths(self.checks)
+            self._lock(fs.files_for(self.warehouse) if self.warehouse else None)
+        except BaseException:
+            self.stack.close()
+            raise
+        return self
+
+    def _lock(self, files) -> None:
+        if self.warehouse and not self.locked and files is not None:
+            self.stack.enter_context(lock.held(self.warehouse, self.name, self.run_id, files, self.cfg.run.lock))
+            self.locked = True
+
+    def spark(self):
+        if self.session is None:
+            self.session = _spark(self.cfg)
+            preflight.check_paths(self.checks, self.session)
+            self._lock(fs.files_for(self.warehouse, self.session) if self.warehouse else None)
+        return self.session
+
+    def __exit__(self, *exc) -> None:
+        self.stack.__exit__(*exc)
+
+
+def _usage(exc: UsageError) -> None:
+    click.echo(f"hedui: {exc}", err=True)
+    sys.exit(EXIT_USAGE)
 
 
 def _fail(what: str, exc: Exception) -> None:
-    log.debug("%s failed", what, exc_info=True)
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
-    click.echo(f"hedui: {what} failed: {type(exc).__name__}: {first}", err=True)
+    log.debug("%s failed: %s", what, safe_message(exc))
+    click.echo(f"hedui: {what} failed: {safe_message(exc, 500)}", err=True)
     sys.exit(EXIT_FAILED)
+
+
+@contextlib.contextmanager
+def exit_status(what: str):
+    """UsageError -> exit 2, any other error -> exit 3 (SystemExit passes)."""
+    try:
+        yield
+    except UsageError as exc:
+        _usage(exc)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        _fail(what, exc)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -114,16 +163,13 @@ def main():
 def generate(cfg: Config, out: str, scale: float, seed: int, as_of: dt.date | None):
     """Write a synthetic Dali landing zone with planted anomalies and _truth/expected.csv."""
     from jobs.generate import generate as run_generate
-    spark = _spark(cfg)
     as_of = as_of or dt.date.today()
-    try:
-        counts = run_generate(spark, cfg, out, scale, seed, as_of)
-    except Exception as exc:
-        _fail("generate", exc)
-    total = sum(v for k, v in counts.items() if isinstance(v, int) and k != "truth")
-    click.echo(f"generated {total:,} rows into {out} (scale {scale}, seed {seed}, as of {as_of})")
-    for name, n in sorted(counts.items()):
-        click.echo(f"  {name:<18} {n:>12,}")
+    with exit_status("generate"), Command(cfg, "generate", "", [("new-or-folder", out, "--out")]) as cmd:
+        counts = run_generate(cmd.spark(), cfg, out, scale, seed, as_of)
+        total = sum(v for k, v in counts.items() if isinstance(v, int) and k not in ("truth", "near_miss"))
+        click.echo(f"generated {total:,} rows into {out} (scale {scale}, seed {seed}, as of {as_of})")
+        for name, n in sorted(counts.items()):
+            click.echo(f"  {name:<18} {n:>12,}")
 
 
 @main.command()
@@ -135,19 +181,23 @@ def generate(cfg: Config, out: str, scale: float, seed: int, as_of: dt.date | No
 @click.option("--run-id", default=None, hidden=True, help="Fixed run id (tests).")
 @common_options
 def run(cfg: Config, landing: str | None, warehouse: str | None, as_of: dt.date | None, run_id: str | None):
-    """Ingest new files, apply feedback, run every rule and update the warnings table."""
-    from jobs.gold.lifecycle import CheckDateError
+    """Ingest new files, apply feedback, run every rule and update the warnings table.
+
+    One command at a time per warehouse: a second one is refused (exit status 2) while
+    this one runs."""
+    from jobs.gold.lifecycle import refuse_earlier_than_marker
     from jobs.pipeline import run as run_pipeline
+    from jobs.runlog import new_run_id
     cfg = cfg.with_paths(landing, warehouse)
-    spark = _spark(cfg)
+    landing, warehouse = cfg.paths.landing, cfg.paths.warehouse
     as_of = as_of or dt.date.today()
-    try:
-        result = run_pipeline(spark, cfg, cfg.paths.landing, cfg.paths.warehouse, as_of, run_id)
-    except CheckDateError as exc:
-        click.echo(f"hedui: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    except Exception as exc:
-        _fail("run", exc)
+    run_id = run_id or new_run_id()
+    checks = [("folder", landing, "--landing"), ("new-or-folder", warehouse, "--warehouse")]
+    with exit_status("run"):
+        preflight.check_paths(checks)
+        refuse_earlier_than_marker(fs.files_for(warehouse), warehouse, as_of)   # before Spark starts
+        with Command(cfg, "run", run_id, checks, warehouse) as cmd:
+            result = run_pipeline(cmd.spark(), cfg, landing, warehouse, as_of, run_id)
     click.echo(result.summary)
     if result.failed_files:
         click.echo("FAILED files (retried by the next run):", err=True)
@@ -167,12 +217,13 @@ def run(cfg: Config, landing: str | None, warehouse: str | None, as_of: dt.date 
 def export(cfg: Config, warehouse: str | None, out: str, as_of: dt.date | None, unmasked: bool):
     """Write one CSV of open warnings per county (Chinese headers, UTF-8 with BOM)."""
     from jobs.gold.export import export_counties
+    from jobs.runlog import new_run_id
     cfg = cfg.with_paths(warehouse=warehouse)
-    spark = _spark(cfg)
-    try:
-        result = export_counties(spark, cfg, cfg.paths.warehouse, out, as_of=as_of, unmasked=unmasked)
-    except Exception as exc:
-        _fail("export", exc)
+    warehouse = cfg.paths.warehouse
+    checks = [("warehouse", warehouse, "--warehouse"), ("new-or-folder", out, "--out")]
+    with exit_status("export"), Command(cfg, "export", new_run_id(), checks, warehouse) as cmd:
+        result = export_counties(cmd.spark(), cfg, warehouse, out, as_of=as_of, unmasked=unmasked,
+                                 run_id=cmd.run_id)
     masked = "masked" if result.get("masked", True) else "UNMASKED"
     click.echo(f"exported {result.get('rows', 0)} open warnings of {result.get('check_date')} to {out}: "
                f"{len(result.get('counties', {}))} county files + unassigned "
@@ -186,12 +237,12 @@ def export(cfg: Config, warehouse: str | None, out: str, as_of: dt.date | None, 
 def report(cfg: Config, warehouse: str | None, out: str):
     """Write a static HTML report with charts of the latest run."""
     from jobs.report import build_report
+    from jobs.runlog import new_run_id
     cfg = cfg.with_paths(warehouse=warehouse)
-    spark = _spark(cfg)
-    try:
-        path = build_report(spark, cfg, cfg.paths.warehouse, out)
-    except Exception as exc:
-        _fail("report", exc)
+    warehouse = cfg.paths.warehouse
+    checks = [("warehouse", warehouse, "--warehouse"), ("new-or-folder", out, "--out")]
+    with exit_status("report"), Command(cfg, "report", new_run_id(), checks, warehouse) as cmd:
+        path = build_report(cmd.spark(), cfg, warehouse, out)
     click.echo(f"report written to {path}")
 
 

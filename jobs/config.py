@@ -21,6 +21,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 import yaml
 
 from jobs.contract import Contract, load_contract
+from jobs.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,10 +48,6 @@ CONF_DIR = find_conf_dir()
 ENVIRONMENTS = ("local", "cluster")
 
 
-class ConfigError(ValueError):
-    """A configuration file or value is wrong; the message names the key."""
-
-
 # ---------------------------------------------------------------------------------
 # Sections
 # ---------------------------------------------------------------------------------
@@ -71,7 +68,6 @@ class SparkSettings:
 @dataclass(frozen=True)
 class IngestSettings:
     sniff_bytes: int = 65536
-    csv_multiline: bool = False
     max_records_per_file: int = 1_000_000
     parallel_sources: int = 4
 
@@ -85,6 +81,17 @@ class IngestSettings:
 class RunSettings:
     stale_source_days: int = 45
     warning_id_secret: str = "hedui-demo-secret-change-me"
+    lock_heartbeat_seconds: int = 30
+    lock_stale_seconds: int = 600
+
+    def __post_init__(self) -> None:
+        if not 0 < self.lock_heartbeat_seconds < self.lock_stale_seconds:
+            raise ConfigError("run.lock_heartbeat_seconds: must be above 0 and below run.lock_stale_seconds")
+
+    @property
+    def lock(self):
+        from jobs.lock import LockSettings
+        return LockSettings(heartbeat_seconds=self.lock_heartbeat_seconds, stale_seconds=self.lock_stale_seconds)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from jobs.errors import ConfigError
+
 TYPES = ("id", "date", "month", "decimal", "int", "enum", "string")
 REASONS = ("INVALID_ID", "MISSING_REQUIRED", "BAD_DATE", "BAD_MONTH", "BAD_NUMBER",
            "BAD_ENUM", "KEY_CONFLICT", "UNKNOWN_WARNING")
@@ -71,7 +73,7 @@ class Contract:
 
 
 def load_contract(path: Path | str) -> Contract:
-    from jobs.config import ConfigError, as_path  # local import: config imports this module
+    from jobs.config import as_path  # local import: config imports this module
 
     path = as_path(path)  # a zipfile.Path when conf/ travels inside the --py-files zip
     if not path.is_file():

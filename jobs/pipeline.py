@@ -7,7 +7,6 @@ already applied is refused before anything is written.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from contextlib import contextmanager
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 
 from pyspark.sql import SparkSession
 
-from jobs import runlog, tables
+from jobs import fs, lock, runlog, tables
 from jobs.config import Config
 from jobs.gold import lifecycle
 from jobs.gold.summary import summarize
@@ -35,6 +34,8 @@ class RunResult:
     summary: str
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
+    unknown_sources: list[str] = field(default_factory=list)
+    interrupted_runs: list[dict] = field(default_factory=list)
 
 
 class Timer:
@@ -59,12 +60,26 @@ class Timer:
 
 def run(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check_date: dt.date,
         run_id: str | None = None) -> RunResult:
+    """One ``hedui run``: holds the warehouse lock (re-entrant: the command line may hold
+    it already), refuses an earlier check date before anything is written, records a
+    RUNNING row in ``meta/runs`` first and completes it at the end."""
     started_at = dt.datetime.now().replace(microsecond=0)
     run_id = run_id or runlog.new_run_id(started_at)
-    lifecycle.check_check_date(spark, warehouse, check_date)   # raises before any write
+    with lock.held(warehouse, "run", run_id, fs.files_for(warehouse, spark), cfg.run.lock):
+        lifecycle.check_check_date(spark, warehouse, check_date)   # raises before any write
+        return _run(spark, cfg, landing, warehouse, check_date, run_id, started_at)
+
+
+def _run(spark, cfg, landing, warehouse, check_date, run_id, started_at) -> RunResult:
     timer = Timer(spark)
     params = {"landing": landing, "warehouse": warehouse, "check_date": check_date.isoformat(),
               "env": cfg.env, "rules": cfg.rules.enabled}
+    base = {"run_id": run_id, "command": "run", "check_date": check_date, "started_at": started_at,
+            "params": params}
+    interrupted = runlog.start_run(spark, warehouse, base)
+    for r in interrupted:
+        log.warning("an earlier run did not finish: %s (started %s); this run redoes its work",
+                    r["run_id"], r["started_at"])
     ingested: IngestResult | None = None
     try:
         with timer.stage("ingest"):
@@ -80,33 +95,24 @@ def run(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check_da
             detected = build_detected(candidates, silver, cfg, check_date)
             detection_stats = lifecycle.apply_detection(spark, warehouse, detected, check_date, run_id)
     except Exception as exc:
-        _record(spark, warehouse, run_id, started_at, check_date, params, ingested, timer,
-                outcome="FAILED", exit_code=3, error=f"{type(exc).__name__}: {_first_line(exc)}")
+        _record(spark, warehouse, base, ingested, timer, outcome="FAILED", exit_code=3,
+                error=f"{type(exc).__name__}: {_first_line(exc)}")
         raise
     failed = ingested.failed_files
     exit_code = 1 if failed else 0
     batches = runlog.latest_batches(spark, warehouse)
     stale = runlog.stale_sources(batches, cfg.contract.names, check_date, cfg.run.stale_source_days)
-    by_rule = warning_counts(spark, warehouse)
+    by_rule = lifecycle.warning_counts(spark, warehouse)
     stats = {"ingest": _ingest_counts(ingested), "feedback": feedback_stats, "detection": detection_stats}
-    _record(spark, warehouse, run_id, started_at, check_date, params, ingested, timer,
-            outcome="PARTIAL" if failed else "SUCCESS", exit_code=exit_code,
-            warnings=by_rule, latest_batches=batches, stale=stale, stats=stats)
-    summary = summarize(spark, warehouse, check_date, stale,
-                        {**stats, "run_id": run_id, "failed_files": failed, "timings": timer.seconds},
-                        cfg)
+    _record(spark, warehouse, base, ingested, timer, outcome="PARTIAL" if failed else "SUCCESS",
+            exit_code=exit_code, warnings=by_rule, latest_batches=batches, stale=stale, stats=stats)
+    notes = {"run_id": run_id, "failed_files": failed, "unknown_source_folders": ingested.unknown_sources,
+             "interrupted_runs": [f"{r['run_id']} (started {r['started_at']})" for r in interrupted],
+             "timings": timer.seconds}
+    summary = summarize(spark, warehouse, check_date, stale, {**stats, **notes}, cfg)
     return RunResult(run_id=run_id, check_date=check_date, exit_code=exit_code, failed_files=failed,
-                     summary=summary, timings=timer.seconds, counts=stats)
-
-
-def warning_counts(spark: SparkSession, warehouse: str) -> dict[str, dict[str, int]]:
-    path = tables.table_path(warehouse, *tables.WARNINGS)
-    if not tables.delta_exists(spark, path):
-        return {}
-    out: dict[str, dict[str, int]] = {}
-    for r in tables.read_delta(spark, path).groupBy("rule_id", "status").count().collect():
-        out.setdefault(r.rule_id, {})[r.status] = int(r["count"])
-    return out
+                     summary=summary, timings=timer.seconds, counts=stats,
+                     unknown_sources=ingested.unknown_sources, interrupted_runs=interrupted)
 
 
 def _ingest_counts(ingested: IngestResult | None) -> dict:
@@ -117,8 +123,8 @@ def _ingest_counts(ingested: IngestResult | None) -> dict:
             for name, r in ingested.sources.items()}
 
 
-def _record(spark, warehouse, run_id, started_at, check_date, params, ingested, timer, *, outcome,
-            exit_code, error=None, warnings=None, latest_batches=None, stale=None, stats=None) -> None:
+def _record(spark, warehouse, base: dict, ingested, timer, *, outcome, exit_code, error=None, warnings=None,
+            latest_batches=None, stale=None, stats=None) -> None:
     files = []
     if ingested is not None:
         for name, r in ingested.sources.items():
@@ -126,13 +132,13 @@ def _record(spark, warehouse, run_id, started_at, check_date, params, ingested, 
             files += [{"source": name, "file": f, "status": "FAILED", "error": e}
                       for f, e in r.files_failed.items()]
     try:
-        runlog.record_run(spark, warehouse, {
-            "run_id": run_id, "command": "run", "check_date": check_date, "started_at": started_at,
-            "finished_at": dt.datetime.now().replace(microsecond=0), "outcome": outcome,
-            "exit_code": exit_code, "params": params, "files": files,
+        runlog.finish_run(spark, warehouse, {
+            **base, "finished_at": dt.datetime.now().replace(microsecond=0), "outcome": outcome,
+            "exit_code": exit_code, "files": files,
             "row_counts": (stats or {}).get("ingest") or _ingest_counts(ingested),
             "warnings_by_rule": warnings, "timings": timer.seconds, "latest_batches": latest_batches,
             "stale_sources": stale, "error": error,
+            "unknown_sources": ingested.unknown_sources if ingested is not None else None,
         })
     except Exception:  # the run log must not hide the run's own error
         log.exception("could not record the run in meta/runs")
@@ -141,7 +147,3 @@ def _record(spark, warehouse, run_id, started_at, check_date, params, ingested, 
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else "")[:500]
-
-
-def params_json(**kwargs) -> str:
-    return json.dumps(kwargs, ensure_ascii=False, sort_keys=True, default=str)

@@ -10,16 +10,16 @@ from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs import tables
+from jobs import fs, tables
 
 RUNS_SCHEMA = T.StructType([
     T.StructField("run_id", T.StringType(), False),
-    T.StructField("command", T.StringType(), False),
+    T.StructField("command", T.StringType(), False),      # run, export
     T.StructField("check_date", T.DateType(), True),
     T.StructField("started_at", T.TimestampType(), False),
-    T.StructField("finished_at", T.TimestampType(), False),
-    T.StructField("outcome", T.StringType(), False),      # SUCCESS, PARTIAL (files FAILED), FAILED
-    T.StructField("exit_code", T.IntegerType(), False),
+    T.StructField("finished_at", T.TimestampType(), True),  # null while RUNNING
+    T.StructField("outcome", T.StringType(), False),      # RUNNING, SUCCESS, PARTIAL (files FAILED), FAILED, INTERRUPTED
+    T.StructField("exit_code", T.IntegerType(), True),
     T.StructField("params", T.StringType(), True),         # JSON
     T.StructField("files", T.StringType(), True),          # JSON: [{source, file, status, error}]
     T.StructField("row_counts", T.StringType(), True),     # JSON: table -> rows
@@ -28,7 +28,10 @@ RUNS_SCHEMA = T.StructType([
     T.StructField("latest_batches", T.StringType(), True), # JSON: source -> latest batch loaded
     T.StructField("stale_sources", T.ArrayType(T.StringType()), True),
     T.StructField("error", T.StringType(), True),
+    T.StructField("unknown_sources", T.ArrayType(T.StringType()), True),  # landing folders that are no source
 ])
+RUNNING, INTERRUPTED = "RUNNING", "INTERRUPTED"
+_JSON_FIELDS = ("params", "files", "row_counts", "warnings_by_rule", "timings", "latest_batches")
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -36,13 +39,73 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
-def record_run(spark: SparkSession, warehouse: str, row: dict) -> None:
+def runs_path(warehouse: str) -> str:
+    return tables.table_path(warehouse, *tables.RUNS)
+
+
+def _frame(spark: SparkSession, row: dict):
     values = {f.name: row.get(f.name) for f in RUNS_SCHEMA.fields}
-    for key in ("params", "files", "row_counts", "warnings_by_rule", "timings", "latest_batches"):
+    for key in _JSON_FIELDS:
         if values[key] is not None and not isinstance(values[key], str):
             values[key] = json.dumps(values[key], ensure_ascii=False, sort_keys=True, default=str)
-    df = spark.createDataFrame([values], RUNS_SCHEMA)
-    df.write.format("delta").mode("append").save(tables.table_path(warehouse, *tables.RUNS))
+    return spark.createDataFrame([values], RUNS_SCHEMA)
+
+
+def _ensure_runs_table(spark: SparkSession, warehouse: str) -> str:
+    """meta/runs with this schema: a table of an earlier version gets the new columns and
+    its NOT NULL end columns relaxed (a RUNNING row has no end yet)."""
+    path = runs_path(warehouse)
+    if not tables.delta_exists(spark, path):
+        spark.createDataFrame([], RUNS_SCHEMA).write.format("delta").mode("append").save(path)
+        return path
+    current = {f.name: f for f in tables.read_delta(spark, path).schema.fields}
+    quoted = fs.qualify(spark, path).replace("`", "``")
+    for f in RUNS_SCHEMA.fields:
+        if f.name not in current:
+            spark.sql(f"ALTER TABLE delta.`{quoted}` ADD COLUMNS ({f.name} {f.dataType.simpleString()})")
+        elif f.nullable and not current[f.name].nullable:
+            spark.sql(f"ALTER TABLE delta.`{quoted}` ALTER COLUMN {f.name} DROP NOT NULL")
+    return path
+
+
+def record_run(spark: SparkSession, warehouse: str, row: dict) -> None:
+    """Append one finished row (a command that records itself once: export)."""
+    path = _ensure_runs_table(spark, warehouse)
+    _frame(spark, row).write.format("delta").mode("append").save(path)
+
+
+def start_run(spark: SparkSession, warehouse: str, row: dict) -> list[dict]:
+    """Record a RUNNING row first, so a run that is killed leaves a trace; mark any
+    earlier RUNNING row INTERRUPTED (the warehouse lock says none of them still runs) and
+    return those as ``[{run_id, command, started_at}]``."""
+    from delta.tables import DeltaTable
+
+    path = _ensure_runs_table(spark, warehouse)
+    stuck = (tables.read_delta(spark, path).filter(F.col("outcome") == RUNNING)
+             .select("run_id", "command", "started_at").collect())
+    interrupted = [{"run_id": r.run_id, "command": r.command, "started_at": r.started_at} for r in stuck
+                   if r.run_id != row["run_id"]]
+    if interrupted:
+        (DeltaTable.forPath(spark, path).update(
+            condition=(F.col("outcome") == RUNNING) & (F.col("run_id") != row["run_id"]),
+            set={"outcome": F.lit(INTERRUPTED),
+                 "error": F.lit("the run ended without recording its end (killed or crashed); "
+                                "the next run redid its work")}))
+    _frame(spark, {**row, "outcome": RUNNING, "finished_at": None, "exit_code": None}) \
+        .write.format("delta").mode("append").save(path)
+    return interrupted
+
+
+def finish_run(spark: SparkSession, warehouse: str, row: dict) -> None:
+    """Complete the run's RUNNING row (one MERGE on ``run_id``)."""
+    from delta.tables import DeltaTable
+
+    path = _ensure_runs_table(spark, warehouse)
+    (DeltaTable.forPath(spark, path).alias("t")
+     .merge(_frame(spark, row).alias("s"), "t.run_id = s.run_id")
+     .whenMatchedUpdateAll()
+     .whenNotMatchedInsertAll()
+     .execute())
 
 
 def latest_batches(spark: SparkSession, warehouse: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ import os
 from pyspark.sql import SparkSession
 
 from jobs.config import Config, SparkSettings, resolve_project_path
+from jobs.errors import SparkSetupError
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,6 @@ DELTA_CONF = {
 _STATIC_PREFIXES = ("spark.driver.", "spark.executor.", "spark.jars", "spark.ui.",
                     "spark.master", "spark.sql.extensions", "spark.sql.catalog.spark_catalog",
                     "spark.sql.legacy.javaCharsets", "spark.default.parallelism")
-
-
-class SparkSetupError(RuntimeError):
-    """Spark cannot be started as configured (e.g. the Delta jars are missing)."""
 
 
 def delta_jars(folder: str | None) -> list[str]:

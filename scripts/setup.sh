@@ -19,7 +19,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 # -P: do not put the current folder on sys.path, so `jobs` must come from the install
-if ! (cd / && "$ROOT/.venv/bin/python" -P -c "import jobs, pyspark, delta, chispa, matplotlib, deltalake, nbclient, ipykernel") 2>/dev/null; then
+PINNED_DELTA=$(sed -nE 's/.*"delta-spark==([0-9][0-9.]*)".*/\1/p' setup.py)
+installed_delta() { (cd / && "$ROOT/.venv/bin/python" -P -c "from importlib.metadata import version; print(version('delta-spark'))" 2>/dev/null); }
+if ! (cd / && "$ROOT/.venv/bin/python" -P -c "import jobs, pyspark, delta, chispa, matplotlib, deltalake, nbclient, ipykernel") 2>/dev/null \
+    || [ "$(installed_delta)" != "$PINNED_DELTA" ]; then
   log "installing Python dependencies"
   # compat mode: a .pth with the project root, so new modules need no reinstall
   .venv/bin/pip install -q -e ".[dev]" --config-settings editable_mode=compat
@@ -27,23 +30,27 @@ if ! (cd / && "$ROOT/.venv/bin/python" -P -c "import jobs, pyspark, delta, chisp
 fi
 
 # 2. Delta jars ----------------------------------------------------------------------
-# delta-spark (pip) is only the Python wrapper; the JVM side comes from Maven Central.
+# delta-spark (pip) is only the Python wrapper; the JVM side comes from Maven Central, at
+# exactly the wrapper's version (setup.py pins it): two halves at two versions are refused.
 # We copy delta-spark_4.2_2.13 and its runtime dependencies, minus every artifact that
 # pip's pyspark already ships in pyspark/jars (Spark, Scala, Hadoop, Jackson, Parquet...),
 # so that no second copy of a Spark dependency lands on the class path.
-DELTA_VERSIONS=${HEDUI_DELTA_VERSIONS:-"4.4.1 4.4.0"}
-if ! ls .jars/delta-spark_4.2_2.13-*.jar >/dev/null 2>&1; then
+DELTA_VERSION=$(installed_delta)
+if [ -z "$DELTA_VERSION" ] || [ "$DELTA_VERSION" != "$PINNED_DELTA" ]; then
+  echo "setup: delta-spark $PINNED_DELTA is pinned in setup.py but pip installed '${DELTA_VERSION:-nothing}'" >&2
+  exit 1
+fi
+if ! ls ".jars/delta-spark_4.2_2.13-$DELTA_VERSION.jar" >/dev/null 2>&1; then
   rm -rf .jars .jars.tmp
-  ok=
-  for v in $DELTA_VERSIONS; do
-    log "fetching io.delta:delta-spark_4.2_2.13:$v with Maven"
-    if mvn -q -B -f scripts/delta-jars.pom.xml dependency:copy-dependencies \
-        -Ddelta.version="$v" -DincludeScope=runtime -DoutputDirectory="$ROOT/.jars.tmp" >/tmp/hedui-mvn.log 2>&1; then
-      ok=$v; break
-    fi
-    log "  version $v is not on Maven Central (see /tmp/hedui-mvn.log); trying the next"
-  done
-  [ -n "$ok" ] || { echo "setup: could not fetch the Delta jars with Maven" >&2; exit 1; }
+  log "fetching io.delta:delta-spark_4.2_2.13:$DELTA_VERSION with Maven (the version of the pip wrapper)"
+  if ! mvn -q -B -f scripts/delta-jars.pom.xml dependency:copy-dependencies \
+      -Ddelta.version="$DELTA_VERSION" -DincludeScope=runtime -DoutputDirectory="$ROOT/.jars.tmp" >/tmp/hedui-mvn.log 2>&1; then
+    echo "setup: Maven cannot fetch io.delta:delta-spark_4.2_2.13:$DELTA_VERSION (see /tmp/hedui-mvn.log)." >&2
+    echo "setup: the Delta jar and the delta-spark wrapper must be the same version: pin delta-spark in" >&2
+    echo "setup: setup.py to a version Maven Central serves for Spark 4.2 (4.4.0 as of 2026-12)." >&2
+    rm -rf .jars.tmp
+    exit 1
+  fi
   SPARK_JARS=$(.venv/bin/python -c "import pyspark, os; print(os.path.join(os.path.dirname(pyspark.__file__), 'jars'))")
   mkdir -p .jars
   for j in .jars.tmp/*.jar; do
@@ -52,7 +59,7 @@ if ! ls .jars/delta-spark_4.2_2.13-*.jar >/dev/null 2>&1; then
     cp "$j" .jars/
   done
   rm -rf .jars.tmp
-  log "Delta $ok jars in .jars/: $(ls .jars | tr '\n' ' ')"
+  log "Delta $DELTA_VERSION jars in .jars/: $(ls .jars | tr '\n' ' ')"
 fi
 
 # 3. System packages for the report (CJK font, headless Chromium) ----------------------

@@ -50,6 +50,11 @@ SAFE_EMPTY = {
     "vehicles": [],
     "business": ["business_name"],
 }
+# a free-text column per source that no rule reads: dirt gives it line breaks (LF, CRLF, a
+# lone CR), doubled quotes and commas, which the CSV files then quote (RFC 4180)
+TEXT_WITH_BREAKS = {"education": "school", "medical": "hospital", "public_employees": "employer",
+                    "provident_fund": "employer", "funeral": "funeral_home", "prison": "prison_name",
+                    "business": "business_name"}
 # sources whose rows can only make a rule fire (losing one never makes a rule fire)
 LOSS_SAFE = {"medical", "tax", "provident_fund", "vehicles", "business", "education"}
 
@@ -100,8 +105,8 @@ PROFILES = {
     ("education", 2): Profile("csv", "UTF-8", "alias", "alias"),
     ("vehicles", 1): Profile("csv", "GB18030", "alias", "alias"),
     ("vehicles", 2): Profile("csv.gz", "UTF-8-BOM", "canonical", "code"),
-    ("business", 1): Profile("csv", "UTF-8", "canonical", "alias"),
-    ("business", 2): Profile("csv", "GB18030", "alias", "mixed", shuffle=True),
+    ("business", 1): Profile("csv", "GB18030", "canonical", "alias"),
+    ("business", 2): Profile("csv", "UTF-8", "alias", "mixed", shuffle=True),
 }
 
 
@@ -134,6 +139,15 @@ def bad_id_sql(col: str) -> str:
     last = f"substring({col}, 18, 1)"
     wrong = f"CASE {last} WHEN '0' THEN '1' WHEN 'X' THEN '0' ELSE cast((cast({last} as int) + 1) % 10 as string) END"
     return f"concat(substring({col}, 1, 17), CASE WHEN {last} = 'X' THEN '0' ELSE {wrong} END)"
+
+
+def text_form_sql(col: str, u: str, rate: float) -> str:
+    """Free text over two lines (LF, CRLF or a lone CR between them) or holding doubled
+    quotes and a comma, for a share ``rate`` of the values (``u``: a uniform in [0, 1))."""
+    forms = [f"concat({col}, '\\n', '(初中部)')", f"concat({col}, '\\r\\n', '(住院部)')",
+             f"concat({col}, '\\r', '东区')", f"concat('\"', {col}, '\", 本部')"]
+    branches = " ".join(f"WHEN {u} < {rate * (i + 1) / len(forms)} THEN {form}" for i, form in enumerate(forms))
+    return f"CASE WHEN {col} IS NULL THEN NULL {branches} ELSE {col} END"
 
 
 def date_form_sql(col: str, u: str) -> str:
@@ -225,6 +239,9 @@ def with_dirt(df: DataFrame, spec: SourceSpec, seed: int, rate: float, date_rate
     if req_plain:
         c = req_plain[-1]
         cols[c] = f"CASE WHEN _v = 2 AND {use_missing} THEN NULL ELSE {cols.get(c, c)} END"
+    text = TEXT_WITH_BREAKS.get(spec.name)
+    if text:
+        cols[text] = text_form_sql(cols.get(text, text), u("text"), rate * 5)
     for c in SAFE_EMPTY.get(spec.name, []):
         base = cols.get(c, c)
         cols[c] = f"CASE WHEN _v < 3 AND {u(f'empty:{c}')} < {rate} THEN NULL ELSE {base} END"

@@ -33,7 +33,9 @@ import uuid
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from jobs import runlog
 from jobs.config import Config
+from jobs.errors import ExportError
 from jobs.fs import write_bytes
 from jobs.masking import mask_id, mask_ids_in_text
 from jobs.gold.lifecycle import NEW, OPEN, latest_check_date, warnings_path
@@ -46,10 +48,6 @@ WARNING_HEADERS = ["预警编号", "规则", "类别", "姓名", "身份证号",
 FEEDBACK_HEADERS = ["反馈编号", "预警编号", "核查结论", "核查说明", "核查人", "核查日期"]
 UNASSIGNED = "unassigned"
 _BOM = "\ufeff"
-
-
-class ExportError(RuntimeError):
-    """Nothing to export from (no warnings table and no check date given)."""
 
 
 # ---------------------------------------------------------------------------------
@@ -127,12 +125,16 @@ def warning_record(row, cfg: Config, masked: bool) -> list[str]:
 
 
 def export_counties(spark: SparkSession, cfg: Config, warehouse: str, out_dir: str,
-                    as_of: dt.date | str | None = None, unmasked: bool = False) -> dict:
+                    as_of: dt.date | str | None = None, unmasked: bool = False,
+                    run_id: str | None = None) -> dict:
     """Write the per-county warnings files and feedback templates; return what was written.
 
     Returns ``{"check_date", "masked", "rows", "counties": {code: rows}, "unassigned": rows,
     "files": [paths]}``. Raises :class:`ExportError` when there is no check date to use.
+    With ``run_id`` the export is recorded in ``meta/runs`` (command ``export``, its folder,
+    check date and whether ID numbers were written unmasked).
     """
+    started_at = dt.datetime.now().replace(microsecond=0)
     if isinstance(as_of, str):
         as_of = dt.date.fromisoformat(as_of)
     table_exists = delta_exists(spark, warnings_path(warehouse))
@@ -172,4 +174,11 @@ def export_counties(spark: SparkSession, cfg: Config, warehouse: str, out_dir: s
     }
     log.info("exported %d open warnings for %s (%s) to %s", len(rows), check_date,
              "masked" if masked else "UNMASKED", out)
+    if run_id is not None:
+        runlog.record_run(spark, warehouse, {
+            "run_id": run_id, "command": "export", "check_date": check_date, "started_at": started_at,
+            "finished_at": dt.datetime.now().replace(microsecond=0), "outcome": "SUCCESS", "exit_code": 0,
+            "params": {"out": out, "check_date": check_date.isoformat(), "unmasked": not masked,
+                       "unmasked_requested": unmasked},
+            "row_counts": {"exported": len(rows)}})
     return result

@@ -48,6 +48,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs import fs
+from jobs.errors import CheckDateError
 from jobs.gold.warnings import EVIDENCE_TYPE, WARNING_COLUMNS, WARNINGS_SCHEMA
 from jobs.tables import FEEDBACK_APPLIED, WARNINGS, delta_exists, table_path
 
@@ -71,10 +72,6 @@ FEEDBACK_APPLIED_SCHEMA = T.StructType([
 # Columns taken from the detected row when a warning fires and is not (still) dismissed.
 REFRESHED = ["rule_id", "category", "person_id", "person_name", "county_code", "township_code",
              "score", "amount_at_risk", "evidence"]
-
-
-class CheckDateError(ValueError):
-    """The run's check date is earlier than the latest check date already applied."""
 
 
 # ---------------------------------------------------------------------------------
@@ -143,6 +140,30 @@ def check_check_date(spark: SparkSession, warehouse: str, check_date: dt.date) -
     A pipeline can call it before loading anything; :func:`apply_detection` checks again.
     """
     _refuse_earlier(check_date, latest_check_date(spark, warehouse))
+
+
+# The latest check date also sits in a small file beside the tables, which the command line
+# reads before Spark starts (local warehouses) to refuse an earlier date at once. The
+# table property stays the authority: it is checked again once Spark is up.
+CHECK_DATE_MARKER = ("_hedui", "latest_check_date")
+
+
+def check_date_marker_path(warehouse: str) -> str:
+    return table_path(warehouse, *CHECK_DATE_MARKER)
+
+
+def read_check_date_marker(files, warehouse: str) -> dt.date | None:
+    """The latest check date the marker file records (None: no marker, or unreadable)."""
+    text = files.read_text(check_date_marker_path(warehouse)) if files is not None else None
+    try:
+        return dt.date.fromisoformat(text.strip()) if text else None
+    except ValueError:
+        return None
+
+
+def refuse_earlier_than_marker(files, warehouse: str, check_date: dt.date) -> None:
+    """Raise :class:`CheckDateError` when the marker names a later check date."""
+    _refuse_earlier(check_date, read_check_date_marker(files, warehouse))
 
 
 def _set_latest_check_date(spark: SparkSession, path: str, check_date: dt.date) -> None:
@@ -322,6 +343,7 @@ def apply_detection(spark: SparkSession, warehouse: str, detected: DataFrame,
     _refuse_earlier(check_date, _latest_check_date(spark, path, props))
     if props.get(LATEST_CHECK_DATE_PROPERTY) != check_date.isoformat():
         _set_latest_check_date(spark, path, check_date)  # reserve D before the MERGE
+    fs.HadoopFiles(spark).write_text(check_date_marker_path(warehouse), check_date.isoformat() + "\n")
 
     # Single writer: the table does not change between this read and the MERGE below.
     current = spark.read.format("delta").load(path)

@@ -11,7 +11,8 @@ types (conf/sources.yaml):
 - ``decimal``: non-negative, at most 2 decimals, no thousands separator -> decimal(14,2);
 - ``int``: whole number within min/max -> int;
 - ``enum``: a code (any case) or a Chinese value alias -> the code;
-- ``string``: trimmed, empty -> null; ``pattern: YYYY-YYYY`` is an academic year.
+- ``string``: trimmed, inner line breaks as LF, empty -> null; ``pattern: YYYY-YYYY`` is an
+  academic year.
 
 :func:`with_typed_columns` types a whole source and lists each row's reason codes.
 """
@@ -260,12 +261,20 @@ def parse_enum(col: Column, spec: ColumnSpec) -> Column:
 
 
 def string_of(s: Column) -> Column:
-    return F.when(s != F.lit(""), s)
+    return F.when(s != F.lit(""), with_lf_line_breaks(s))
+
+
+def with_lf_line_breaks(s: Column) -> Column:
+    """Line breaks inside a text value (a quoted CSV field may hold CRLF, LF or a lone CR)
+    as LF, whatever the exporting system wrote: the same school name reads the same from
+    every file. (Spark's CSV parser already turns a CRLF into LF in a file whose own lines
+    end in CRLF.) ``instr`` first: most values hold no CR, and skip the regular expression."""
+    return F.when(F.instr(s, "\r") > 0, F.regexp_replace(s, "\r\n?", "\n")).otherwise(s)
 
 
 def clean_string(col: Column) -> Column:
-    """Free text without white space (full-width and no-break spaces too) at the ends;
-    empty -> null."""
+    """Free text without white space (full-width and no-break spaces too) at the ends,
+    its inner line breaks as LF (:func:`with_lf_line_breaks`); empty -> null."""
     return string_of(strip(col))
 
 

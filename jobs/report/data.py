@@ -210,8 +210,11 @@ def rule_counts(value) -> dict[str, int]:
 
 
 def runs_in_order(runs: DataFrame) -> list[dict]:
-    """The run log as dicts, oldest first (by check_date, then started_at, then run_id)."""
+    """The runs of the run log (``hedui run``, not exports) as dicts, oldest first (by
+    check_date, then started_at, then run_id)."""
     cols = set(runs.columns)
+    if "command" in cols:
+        runs = runs.filter(F.col("command") == "run")
     order = [c for c in ("check_date", "started_at", "run_id") if c in cols]
     return [r.asDict() for r in runs.orderBy(*[F.asc_nulls_first(c) for c in order]).collect()]
 

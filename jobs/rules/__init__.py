@@ -47,7 +47,8 @@ from typing import Iterator
 
 from pyspark.sql import DataFrame
 
-from jobs.config import ConfigError, RulesConfig
+from jobs.config import RulesConfig
+from jobs.errors import ConfigError
 from jobs.rules.catalogue import RULES, rule
 from jobs.rules.evidence import CANDIDATE_SCHEMA, Finding, assemble
 from jobs.rules.facts import Facts

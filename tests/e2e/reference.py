@@ -84,7 +84,7 @@ def parse(spec, raw: str | None, d: dt.date):
             m = re.fullmatch(r"(\d{4})-(\d{4})", s)
             ok = bool(m) and int(m[2]) == int(m[1]) + 1
             return (s, None) if ok else (None, "BAD_DATE")
-        return s, None
+        return s.replace("\r\n", "\n").replace("\r", "\n"), None   # inner line breaks as LF
     if value is None:
         return None, CODES[spec.type]
     return value, None

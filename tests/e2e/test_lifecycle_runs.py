@@ -9,6 +9,7 @@ left empty, one naming no warning).
 from __future__ import annotations
 
 import csv
+import json
 import datetime as dt
 import shutil
 
@@ -71,7 +72,11 @@ def runs(spark, cfg, landing, first_run, tmp_path_factory):
     write_csv(zone / "feedback" / "2026-10-16" / "feedback.csv",
               ["反馈编号", "预警编号", "核查结论", "核查说明", "核查人", "核查日期"], fb_rows, bom=True)
 
+    # a folder that is no source of the contract: reported, recorded, skipped
+    write_csv(zone / "weather" / "2026-10-16" / "rain.csv", ["day", "mm"], [["2026-10-16", "3"]])
     second = run(spark, cfg, str(zone), str(wh), D2, "e2e-run-2")
+    # an export with full ID numbers, which the run log must record
+    export_counties(spark, cfg, str(wh), str(base / "export-unmasked"), unmasked=True, run_id="e2e-export-1")
     after2 = warnings(spark, wh)
     third = run(spark, cfg, str(zone), str(wh), D2, "e2e-run-3")
     after3 = warnings(spark, wh)
@@ -136,3 +141,13 @@ def test_earlier_check_date_is_refused_and_writes_nothing(spark, cfg, runs):
         run(spark, cfg, str(runs["zone"]), str(runs["wh"]), E2E_DATE, "e2e-run-early")
     assert spark.sql(f"DESCRIBE HISTORY delta.`{path}`").agg({"version": "max"}).first()[0] == version
     assert tables.read_delta(spark, runs_path).count() == n_runs
+
+
+def test_run_log_records_unknown_folders_and_unmasked_exports(spark, runs):
+    rows = {r.run_id: r for r in tables.read_delta(spark, tables.table_path(str(runs["wh"]), *tables.RUNS)).collect()}
+    assert rows["e2e-run-2"].unknown_sources == ["weather"]
+    assert rows["e2e-run-2"].outcome == "SUCCESS" and rows["e2e-run-2"].finished_at is not None
+    assert "unknown_source_folders: weather" in runs["second"].summary
+    export = rows["e2e-export-1"]
+    assert (export.command, export.outcome, export.check_date) == ("export", "SUCCESS", D2)
+    assert json.loads(export.params)["unmasked"] is True

@@ -147,9 +147,9 @@ def test_dry_run_shows_the_spark_submit_command(tmp_path):
     assert "--conf spark.executor.memoryOverhead=2g" in cmd and "--executor-memory 6g" in cmd
     assert cmd.rstrip().endswith("jobs/entry.py run --env cluster --landing hdfs:///l --warehouse hdfs:///w")
 
-    proc = run_submit("--master", "yarn", "--packages", "--delta-version", "4.4.1", "--zip", str(zip_path),
+    proc = run_submit("--master", "yarn", "--packages", "--delta-version", "4.4.0", "--zip", str(zip_path),
                       "--no-build", "--dry-run", "export", "--env", "local", "--out", "/tmp/x",
                       env={"HADOOP_CONF_DIR": str(tmp_path)})
     assert proc.returncode == 0, proc.stderr
-    assert "--packages io.delta:delta-spark_4.2_2.13:4.4.1" in proc.stdout and "--jars" not in proc.stdout
+    assert "--packages io.delta:delta-spark_4.2_2.13:4.4.0" in proc.stdout and "--jars" not in proc.stdout
     assert proc.stdout.rstrip().endswith("export --env local --out /tmp/x")   # --env given: kept

@@ -171,6 +171,13 @@ def test_every_dirt_form_is_present(delivered, cfg):
                 forms["yyyymm"] += 1
             elif col.type == "enum" and v in col.value_aliases:
                 forms["chinese value"] += 1
+            elif col.type == "string":
+                forms["CRLF in a quoted field"] += "\r\n" in v
+                forms["LF in a quoted field"] += "\n" in v.replace("\r\n", "")
+                forms["lone CR in a quoted field"] += "\r" in v.replace("\r\n", "")
+                forms["doubled quotes and a comma"] += '"' in v and "," in v
+                if any(x in v for x in "\r\n\","):
+                    forms[f"quoted text in {enc}{' gz' if name.endswith('.gz') else ''}"] += 1
         key = tuple(values.get(k) for k in spec.key)
         keys[(source, key)].append((batch, tuple(sorted((k, v) for k, v in values.items()))))
     for (source, key), rows in keys.items():
@@ -186,7 +193,9 @@ def test_every_dirt_form_is_present(delivered, cfg):
             forms["correction in a later batch"] += 1
     expected = ["empty optional", "empty required", "15-digit", "full-width", "ideographic space", "spaces", "lower x", "invalid id",
                 "yyyy/mm/dd", "yyyymmdd", "impossible date", "yyyymm", "chinese value", "exact duplicate",
-                "key conflict", "correction in a later batch"]
+                "key conflict", "correction in a later batch", "CRLF in a quoted field", "LF in a quoted field",
+                "lone CR in a quoted field", "doubled quotes and a comma", "quoted text in UTF-8",
+                "quoted text in UTF-8-BOM", "quoted text in GB18030", "quoted text in UTF-8 gz"]
     missing = [f for f in expected if forms[f] == 0]
     assert not missing, (missing, forms)
 

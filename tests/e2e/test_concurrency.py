@@ -1,0 +1,85 @@
+"""Two commands on one warehouse, and a `kill -9` in the middle of the ingest.
+
+A real `hedui run` (a subprocess with its own JVM) loads the shared landing zone. While it
+is in the middle of its ingest (some silver tables written, the ingest log not yet), a
+second `hedui run` on the same warehouse is refused at once with exit status 2, naming
+the first. The first is then killed with SIGKILL, JVM included. The next run reports the
+killed one, redoes its work, and leaves every table equal to the single uninterrupted run
+of the shared fixture (the run's own id and times aside); the killed run's RUNNING row
+is marked INTERRUPTED.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from jobs import tables
+from jobs.pipeline import run
+from tests.e2e.params import E2E_DATE
+
+pytestmark = pytest.mark.slow
+
+VOLATILE = {"_run_id", "_ingested_at", "run_id", "ingested_at", "logged_at"}
+
+
+def hedui_run(landing: Path, wh: Path, run_id: str) -> list[str]:
+    return [sys.executable, "-m", "jobs.cli", "run", "--landing", str(landing), "--warehouse", str(wh),
+            "--as-of", E2E_DATE.isoformat(), "--run-id", run_id]
+
+
+def table_folders(wh: Path) -> list[str]:
+    """Every Delta table of a warehouse, as a path relative to it."""
+    return sorted(str(p.parent.relative_to(wh)) for p in wh.rglob("_delta_log"))
+
+
+def same_rows(spark, a: str, b: str) -> bool:
+    left, right = tables.read_delta(spark, a), tables.read_delta(spark, b)
+    def comparable(df):   # maps cannot be compared by EXCEPT: their sorted entries as JSON
+        return df.select(*[F.to_json(F.array_sort(F.map_entries(f.name))).alias(f.name)
+                           if isinstance(f.dataType, T.MapType) else F.col(f.name)
+                           for f in sorted(df.schema.fields, key=lambda f: f.name) if f.name not in VOLATILE])
+    left, right = comparable(left), comparable(right)
+    return left.exceptAll(right).count() == 0 and right.exceptAll(left).count() == 0
+
+
+def test_second_run_refused_then_killed_run_redone(spark, cfg, landing, first_run, tmp_path):
+    wh = tmp_path / "wh"
+    proc = subprocess.Popen(hedui_run(landing, wh, "killed-run"), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 600
+        while len(list((wh / "silver").glob("*/_delta_log/00000000000000000000.json"))) < 3:
+            assert proc.poll() is None, f"the run ended before it was killed: {proc.stderr.read()[-3000:]}"
+            assert time.monotonic() < deadline, "the run did not reach its ingest in 10 minutes"
+            time.sleep(0.1)
+        assert not (wh / "meta" / "ingest_log").exists(), "killed too late: the ingest had finished"
+
+        second = subprocess.run(hedui_run(landing, wh, "second-run"), capture_output=True, text=True, timeout=120)
+        assert second.returncode == 2, second.stderr
+        assert "in use by `hedui run` killed-run" in second.stderr
+        assert proc.poll() is None
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)     # the Python driver and its JVM
+        proc.wait()
+
+    result = run(spark, cfg, str(landing), str(wh), E2E_DATE, "rerun")
+    assert result.exit_code == 0
+    assert [r["run_id"] for r in result.interrupted_runs] == ["killed-run"]
+    assert "killed-run" in result.summary
+
+    reference = first_run[0]
+    assert table_folders(wh) == table_folders(reference)
+    differ = [t for t in table_folders(wh) if t != "meta/runs"
+              and not same_rows(spark, str(wh / t), str(reference / t))]
+    assert not differ, f"tables that differ from the uninterrupted run's: {differ}"
+    runs = {r.run_id: r.outcome for r in tables.read_delta(spark, str(wh / "meta" / "runs")).collect()}
+    assert runs == {"killed-run": "INTERRUPTED", "rerun": "SUCCESS"}
+    assert tables.read_delta(spark, str(wh / "meta" / "runs")).filter(F.col("finished_at").isNull()).count() == 1
