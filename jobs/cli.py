@@ -68,7 +68,7 @@ def common_options(fn):
 
 
 def _spark(cfg: Config):
-    from jobs.session import get_spark
+    from jobs.spark.session import get_spark
     try:
         return get_spark(cfg)
     except UsageError:

@@ -1,8 +1,8 @@
 """Typed configuration: conf/base.yaml + conf/<env>.yaml + an optional --conf file.
 
 Every section becomes a frozen dataclass, validated on load. A bad value raises
-:class:`ConfigError` naming the key (``rules.params.income_threshold: expected a
-number, got 'abc'``); the CLI turns it into exit status 2 before anything is written.
+:class:`ConfigError` naming the key (``rules.rules.HIGH_INCOME.params.income_threshold:
+expected a number, got 'abc'``); the CLI turns it into exit status 2 before anything is written.
 """
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ import posixpath
 import zipfile
 import zipimport
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from jobs.contract import Contract, load_contract
 from jobs.errors import ConfigError
+from jobs.typed import build, expect
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +44,9 @@ def find_conf_dir() -> Path | zipfile.Path:
     return PROJECT_ROOT / "conf"
 
 
+if TYPE_CHECKING:
+    from jobs.rules.registry import RulesConfig
+
 CONF_DIR = find_conf_dir()
 ENVIRONMENTS = ("local", "cluster")
 
@@ -63,6 +66,7 @@ class SparkSettings:
     delta_jars: str | None = None
     delta_packages: str | None = None
     conf: dict[str, str] = field(default_factory=dict)
+    workarounds: dict[str, bool] = field(default_factory=dict)   # jobs/spark/workarounds.py, by name
 
 
 @dataclass(frozen=True)
@@ -100,51 +104,6 @@ class ExportSettings:
 
 
 @dataclass(frozen=True)
-class RuleParams:
-    """Thresholds and windows of RULES.md (the italic parameters)."""
-
-    lookback_months: int = 24
-    pf_min_months: int = 3
-    pf_window_months: int = 6
-    income_threshold: Decimal = Decimal("60000")
-    vehicle_exempt_price: Decimal = Decimal("30000")
-    controlling_share: Decimal = Decimal("50")
-    medical_threshold: Decimal = Decimal("20000")
-    new_cert_days: int = 180
-    edu_min_students: int = 2
-    edu_tuition_threshold: Decimal = Decimal("10000")
-    release_days: int = 90
-    exclusive_pairs: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    rule_id: str
-    category: str
-    name_zh: str
-    base_score: int
-    enabled: bool = True
-
-
-@dataclass(frozen=True)
-class ScoreSettings:
-    amount_step: Decimal = Decimal("500")
-    amount_max_points: int = 20
-
-
-@dataclass(frozen=True)
-class RulesConfig:
-    params: RuleParams
-    score: ScoreSettings
-    categories: dict[str, str]
-    rules: dict[str, RuleSpec]
-
-    @property
-    def enabled(self) -> list[str]:
-        return [r for r, spec in self.rules.items() if spec.enabled]
-
-
-@dataclass(frozen=True)
 class Geo:
     """Dali's 12 counties and 112 townships (code -> name)."""
 
@@ -163,7 +122,7 @@ class Config:
     run: RunSettings
     export: ExportSettings
     contract: Contract
-    rules: RulesConfig
+    rules: "RulesConfig"
     geo: Geo
 
     def with_paths(self, landing: str | None = None, warehouse: str | None = None) -> "Config":
@@ -230,43 +189,22 @@ def build_config(raw: dict, env: str, conf_dir: Path | zipfile.Path) -> Config:
     rules_path = conf_dir / str(raw.get("rules_file", "rules.yaml"))
     rules_raw = read_yaml(rules_path, "rules")
     if "rules" in raw:  # an overlay may switch rules or change thresholds
-        rules_raw = deep_merge(rules_raw, _expect(dict, raw["rules"], "rules"))
-    spark = _build(SparkSettings, raw.get("spark", {}), "spark")
+        rules_raw = deep_merge(rules_raw, expect(dict, raw["rules"], "rules"))
+    from jobs.rules.registry import build_rules  # validates every rule's entry against its function
+    spark = build(SparkSettings, raw.get("spark", {}), "spark")
     spark = dataclasses.replace(spark, conf={str(k): _spark_value(v) for k, v in spark.conf.items()})
     return Config(
         env=env,
         app_name=str(raw.get("app_name", "hedui")),
-        paths=_build(Paths, raw.get("paths", {}), "paths"),
+        paths=build(Paths, raw.get("paths", {}), "paths"),
         spark=spark,
-        ingest=_build(IngestSettings, raw.get("ingest", {}), "ingest"),
-        run=_build(RunSettings, raw.get("run", {}), "run"),
-        export=_build(ExportSettings, raw.get("export", {}), "export"),
+        ingest=build(IngestSettings, raw.get("ingest", {}), "ingest"),
+        run=build(RunSettings, raw.get("run", {}), "run"),
+        export=build(ExportSettings, raw.get("export", {}), "export"),
         contract=load_contract(sources_path),
         rules=build_rules(rules_raw),
         geo=load_geo(conf_dir / "geo"),
     )
-
-
-def build_rules(raw: dict) -> RulesConfig:
-    for key in raw:
-        if key not in ("params", "score", "categories", "rules"):
-            raise ConfigError(f"rules.{key}: unknown key")
-    params = _build(RuleParams, raw.get("params", {}), "rules.params")
-    for i, pair in enumerate(params.exclusive_pairs):
-        if len(pair) != 2:
-            raise ConfigError(f"rules.params.exclusive_pairs[{i}]: expected a pair of programmes")
-    categories = {str(k): str(v) for k, v in _expect(dict, raw.get("categories", {}), "rules.categories").items()}
-    rules: dict[str, RuleSpec] = {}
-    for rule_id, spec in _expect(dict, raw.get("rules", {}), "rules.rules").items():
-        spec = _expect(dict, spec, f"rules.rules.{rule_id}")
-        rule = _build(RuleSpec, {"rule_id": rule_id, **spec}, f"rules.rules.{rule_id}")
-        if rule.category not in categories:
-            raise ConfigError(f"rules.rules.{rule_id}.category: unknown category {rule.category!r}")
-        if not 0 <= rule.base_score <= 100:
-            raise ConfigError(f"rules.rules.{rule_id}.base_score: must be within 0..100")
-        rules[rule_id] = rule
-    return RulesConfig(params=params, score=_build(ScoreSettings, raw.get("score", {}), "rules.score"),
-                       categories=categories, rules=rules)
 
 
 def load_geo(geo_dir: Path | zipfile.Path) -> Geo:
@@ -290,70 +228,7 @@ def resolve_project_path(path: str | None) -> str | None:
     return str(PROJECT_ROOT / path)
 
 
-# ---------------------------------------------------------------------------------
-# Validation helpers: YAML values into dataclass fields, with the key in every error
-# ---------------------------------------------------------------------------------
-def _expect(kind: type, value: Any, key: str):
-    if not isinstance(value, kind):
-        raise ConfigError(f"{key}: expected a {kind.__name__}, got {type(value).__name__}")
-    return value
-
-
 def _spark_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _coerce(tp: Any, value: Any, key: str) -> Any:
-    origin = get_origin(tp)
-    args = get_args(tp)
-    if origin is not None and type(None) in args:  # Optional[X]
-        if value is None:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _coerce(inner[0], value, key)
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{key}: expected true or false, got {value!r}")
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ConfigError(f"{key}: expected a whole number, got {value!r}")
-    if tp is Decimal:
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise ConfigError(f"{key}: expected a number, got {value!r}")
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            raise ConfigError(f"{key}: expected a number, got {value!r}") from None
-        if not number.is_finite() or number < 0:
-            raise ConfigError(f"{key}: expected a non-negative number, got {value!r}")
-        return number
-    if tp is str:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
-        raise ConfigError(f"{key}: expected text, got {value!r}")
-    if origin is dict:
-        return dict(_expect(dict, value, key))
-    if origin is tuple:  # tuple[tuple[str, str], ...]
-        items = _expect(list, value, key)
-        return tuple(tuple(str(x) for x in _expect(list, item, f"{key}[{i}]")) for i, item in enumerate(items))
-    return value
-
-
-def _build(cls: type, data: Any, key: str):
-    data = _expect(dict, data if data is not None else {}, key)
-    hints = get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    for name in data:
-        if name not in names:
-            raise ConfigError(f"{key}.{name}: unknown key (expected one of {', '.join(sorted(names))})")
-    values = {}
-    for f in dataclasses.fields(cls):
-        if f.name in data:
-            values[f.name] = _coerce(hints[f.name], data[f.name], f"{key}.{f.name}")
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise ConfigError(f"{key}.{f.name}: required key is missing")
-    return cls(**values)

@@ -38,6 +38,7 @@ class SourceSpec:
     key: tuple[str, ...]
     columns: dict[str, ColumnSpec]
     partition_year_of: str | None = None
+    evidence: tuple[str, ...] = ()      # columns a warning's evidence shows (after the key)
 
     @property
     def column_names(self) -> list[str]:
@@ -81,6 +82,7 @@ def load_contract(path: Path | str) -> Contract:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     value_aliases = raw.get("value_aliases", {}) or {}
     partitions = raw.get("partition_year_of", {}) or {}
+    shown = raw.get("evidence", {}) or {}
     sources: dict[str, SourceSpec] = {}
     for name, spec in (raw.get("sources") or {}).items():
         where = f"sources.{name}"
@@ -113,8 +115,16 @@ def load_contract(path: Path | str) -> Contract:
         part = partitions.get(name)
         if part is not None and part not in columns:
             raise ConfigError(f"partition_year_of.{name}: {part!r} is not a column")
+        evidence = tuple(str(c) for c in shown.get(name) or ())
+        for c in evidence:
+            if c not in columns:
+                raise ConfigError(f"evidence.{name}: {c!r} is not a column")
         sources[name] = SourceSpec(name=name, origin=str(spec.get("origin", "")), key=key,
-                                   columns=columns, partition_year_of=part)
+                                   columns=columns, partition_year_of=part, evidence=evidence)
     if not sources:
         raise ConfigError(f"{path}: no sources")
+    for section in ("partition_year_of", "evidence"):
+        for name in (raw.get(section) or {}):
+            if name not in sources:
+                raise ConfigError(f"{section}.{name}: no such source")
     return Contract(sources=sources)

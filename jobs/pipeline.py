@@ -91,7 +91,7 @@ def _run(spark, cfg, landing, warehouse, check_date, run_id, started_at) -> RunR
             feedback_stats = lifecycle.apply_feedback(spark, warehouse, feedback, run_id)
         with timer.stage("checks"):
             silver = tables.read_all_silver(spark, warehouse, cfg.contract)
-            candidates = detect(silver, check_date, cfg.rules)
+            candidates = detect(silver, check_date, cfg.rules, cfg.contract)
             detected = build_detected(candidates, silver, cfg, check_date)
             detection_stats = lifecycle.apply_detection(spark, warehouse, detected, check_date, run_id)
     except Exception as exc:

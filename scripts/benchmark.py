@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from jobs.config import load_config  # noqa: E402
-from jobs.session import build_session  # noqa: E402
+from jobs.spark.session import build_session  # noqa: E402
 
 
 def walk(node: dict, under_cache: bool, hits: dict) -> None:

@@ -23,7 +23,7 @@ def cfg():
 
 @pytest.fixture(scope="session")
 def spark(cfg):
-    from jobs.session import build_session
+    from jobs.spark.session import build_session
 
     conf = {**cfg.spark.conf,
             "spark.sql.shuffle.partitions": "2",

@@ -13,6 +13,7 @@ from jobs.generate import oracle, planted, settings as S
 from jobs.generate.background import Background
 from jobs.generate.common import U
 from jobs.generate.population import Population, add, build_people
+from jobs.spark.workarounds import whole_stage_codegen
 from jobs.generate.writer import LOSS_SAFE, PROFILES, Files, format_for_file, n_files_for, profile_for, with_dirt
 
 log = logging.getLogger(__name__)
@@ -31,13 +32,9 @@ def generate(spark: SparkSession, cfg, out: str, scale: float, seed: int, as_of:
         raise ValueError("scale must be positive")
     st = settings or S.GenerateSettings()
     t0 = time.time()
-    # the generator's expressions are wide: whole-stage code generation costs more than it saves
-    saved = spark.conf.get("spark.sql.codegen.wholeStage", "true")
-    spark.conf.set("spark.sql.codegen.wholeStage", "false")
-    try:
+    # the generator's expressions are wide: fused code costs more than it saves (but below)
+    with whole_stage_codegen(spark, False):
         return _generate(spark, cfg, out, scale, seed, as_of, st, t0)
-    finally:
-        spark.conf.set("spark.sql.codegen.wholeStage", saved)
 
 
 def _generate(spark, cfg, out, scale, seed, as_of, st, t0) -> dict:
@@ -64,7 +61,7 @@ def _generate(spark, cfg, out, scale, seed, as_of, st, t0) -> dict:
     cases = planted.build(world, rules, n_pos, n_nm)
     typed = {k for k, p in PROFILES.items() if p.typed}
     delivered = planted.deliver(world, cfg.contract, seed, st.dirt_rate, st.date_format_rate, typed)
-    fired = oracle.evaluate(oracle.ingest(delivered, cfg.contract, D), cfg.rules.params, D,
+    fired = oracle.evaluate(oracle.ingest(delivered, cfg.contract, D), cfg.rules.all_params(), D,
                             cfg.rules.enabled)
     truth = _truth(cases, fired)
     log.info("%d planted cases, %d planted rows (%.1fs)", len(cases), len(delivered), time.time() - t0)
@@ -118,8 +115,9 @@ def _generate(spark, cfg, out, scale, seed, as_of, st, t0) -> dict:
             n_files = n_files_for(VOLUME.get(source, 0) * scale, st.rows_per_file) if b == 1 else 1
             # fused code pays off only where there are many rows to run it on
             big = b == 1 and VOLUME.get(source, 0) * scale >= 300_000
-            spark.conf.set("spark.sql.codegen.wholeStage", "true" if big else "false")
-            total += files.write(df, source, batches[b], f"{source}_{batches[b].replace('-', '')}", prof, n_files, TMP)
+            with whole_stage_codegen(spark, big):
+                total += files.write(df, source, batches[b], f"{source}_{batches[b].replace('-', '')}", prof,
+                                     n_files, TMP)
         counts[source] = total
         log.info("%s: %d rows (%.1fs)", source, total, time.time() - t0)
     files.write_text(TRUTH, _truth_csv(truth))

@@ -49,7 +49,8 @@ from pyspark.sql import types as T
 
 from jobs import fs
 from jobs.errors import CheckDateError
-from jobs.gold.warnings import EVIDENCE_TYPE, WARNING_COLUMNS, WARNINGS_SCHEMA
+from jobs.gold.warnings import WARNING_COLUMNS, WARNINGS_SCHEMA
+from jobs.rules.evidence import evidence_rows
 from jobs.tables import FEEDBACK_APPLIED, WARNINGS, delta_exists, table_path
 
 log = logging.getLogger(__name__)
@@ -269,15 +270,6 @@ def apply_feedback(spark: SparkSession, warehouse: str, feedback_rows: DataFrame
 # ---------------------------------------------------------------------------------
 # Detection
 # ---------------------------------------------------------------------------------
-def evidence_rows(evidence: Column) -> Column:
-    """array<string>: each evidence row as canonical JSON (values sorted by name)."""
-    parsed = F.coalesce(F.from_json(evidence, EVIDENCE_TYPE), F.array().cast(EVIDENCE_TYPE))
-    return F.transform(parsed, lambda e: F.to_json(F.struct(
-        e["source"].alias("source"), e["key"].alias("key"),
-        F.map_from_entries(F.array_sort(F.map_entries(
-            F.coalesce(e["values"], F.create_map().cast("map<string,string>"))))).alias("values"))))
-
-
 def has_new_evidence(new_evidence: Column, stored_evidence: Column) -> Column:
     """True when a row of the new evidence is absent from the stored one or differs in values."""
     return F.size(F.array_except(evidence_rows(new_evidence), evidence_rows(stored_evidence))) > 0

@@ -13,7 +13,8 @@ from decimal import Decimal
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from jobs.config import CONF_DIR, Config, build_rules, load_geo, read_yaml
+from jobs.config import CONF_DIR, Config, load_geo, read_yaml
+from jobs.rules.registry import build_rules
 from jobs.masking import mask_ids_in_text
 from jobs.gold.lifecycle import NEW, OPEN, STATUSES, warnings_path
 from jobs.tables import delta_exists

@@ -32,8 +32,10 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.config import Config, ScoreSettings
-from jobs.rules.evidence import EVIDENCE_TYPE
+from jobs.config import Config
+from jobs.rules.registry import ScoreSettings
+from jobs.rules.evidence import evidence_json
+from jobs.rules.facts import is_between_dates
 from jobs.tables import AMOUNT
 
 log = logging.getLogger(__name__)
@@ -103,11 +105,6 @@ def warning_id_column(rule_id: Column, person_id: Column, secret: str) -> Column
 # ---------------------------------------------------------------------------------
 # Name and place
 # ---------------------------------------------------------------------------------
-def is_enrolled_on(check_date: dt.date) -> Column:
-    d = F.lit(check_date)
-    return (F.col("start_date") <= d) & (F.col("end_date").isNull() | (F.col("end_date") >= d))
-
-
 def _first_per_person(df: DataFrame, order: list[Column], cols: list[str]) -> DataFrame:
     w = Window.partitionBy("person_id").orderBy(*order)
     return (df.withColumn("_rn", F.row_number().over(w))
@@ -138,7 +135,7 @@ def with_resolved_place_and_name(candidates: DataFrame, enrollment: DataFrame,
         [F.col("start_date").desc_nulls_last(), F.col("enrollment_id").asc()],
         [F.col("name").alias("_enr_name")])
     active_place = _first_per_person(
-        enr.where(is_enrolled_on(check_date) & F.col("county_code").isNotNull()),
+        enr.where(is_between_dates("start_date", "end_date", check_date) & F.col("county_code").isNotNull()),
         [F.col("start_date").desc(), F.col("enrollment_id").asc()],
         [F.col("county_code").alias("_act_county"), F.col("township_code").alias("_act_township")])
 
@@ -183,29 +180,6 @@ def score_column(base_score: Column, amount_at_risk: Column, score: ScoreSetting
         points = F.lit(0).cast("long")
     total = F.coalesce(base_score.cast("long"), F.lit(0).cast("long")) + points
     return F.least(F.lit(100).cast("long"), F.greatest(F.lit(0).cast("long"), total)).cast("int")
-
-
-def evidence_json(evidence: Column) -> Column:
-    """The evidence array as a deterministic JSON string.
-
-    Rows sorted by (source, key); each row's values map sorted by name.
-    """
-    def row_cmp(left: Column, right: Column) -> Column:
-        def cmp(a: Column, b: Column) -> Column:
-            return (F.when(a.isNull() & b.isNull(), 0).when(a.isNull(), -1).when(b.isNull(), 1)
-                     .when(a < b, -1).when(a > b, 1).otherwise(0))
-        by_source = cmp(left["source"], right["source"])
-        return F.when(by_source != 0, by_source).otherwise(cmp(left["key"], right["key"]))
-
-    normalised = F.transform(
-        F.coalesce(evidence, F.array().cast(EVIDENCE_TYPE)),
-        lambda e: F.struct(
-            e["source"].alias("source"),
-            e["key"].alias("key"),
-            F.map_from_entries(F.array_sort(F.map_entries(
-                F.coalesce(e["values"], F.create_map().cast("map<string,string>"))))).alias("values"),
-        ))
-    return F.to_json(F.array_sort(normalised, row_cmp))
 
 
 def build_detected(candidates: DataFrame, tables: dict[str, DataFrame], cfg: Config,

@@ -35,7 +35,6 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-from pyspark.util import inheritable_thread_target
 
 from jobs import tables
 from jobs.config import Config
@@ -43,6 +42,7 @@ from jobs.contract import SourceSpec
 from jobs.ingest.landing import (Discovery, LandingFile, UnreadableFile, discover,
                                  read_landing_file)
 from jobs.ingest.normalize import typed_column, with_typed_columns
+from jobs.spark.workarounds import with_own_properties
 
 log = logging.getLogger(__name__)
 
@@ -426,14 +426,6 @@ def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile
              len(result.files_loaded), result.rows_read, result.rows_loaded, result.rows_quarantined,
              result.seconds)
     return result
-
-
-def with_own_properties(spark: SparkSession, fn):
-    """``fn``, to run in another thread with its own copy of this thread's Spark local
-    properties (job group and description, SQL execution id...). Wrap once per call:
-    PySpark copies the properties when it wraps, so one wrapper run by several threads
-    would have them share, and overwrite, a single copy."""
-    return inheritable_thread_target(spark)(fn)
 
 
 def ingest(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check_date: dt.date,

@@ -3,7 +3,7 @@
 Public API::
 
     from jobs.rules import detect
-    found = detect(tables, check_date, cfg.rules)   # DataFrame, CANDIDATE_SCHEMA
+    found = detect(tables, check_date, cfg.rules, cfg.contract)   # DataFrame, CANDIDATE_SCHEMA
     ...                                             # use it (MERGE into gold, counts)
 
 ``detect`` returns one row per (rule_id, person_id) that fires, for the enabled rules
@@ -18,7 +18,8 @@ Plan (see :mod:`jobs.rules.facts`):
    ``pay_month``, then persisted; all four payment rules read it, so the payments table
    is scanned once per run. The medical window likewise.
 2. Each enabled rule's function (:mod:`jobs.rules.catalogue`, registered with
-   ``@rule("RULE_ID")``) returns a :class:`~jobs.rules.evidence.Finding`;
+   ``@rule("RULE_ID")``, :mod:`jobs.rules.registry`), called with its parameters from
+   conf/rules.yaml, returns a :class:`~jobs.rules.evidence.Finding`;
    :func:`~jobs.rules.evidence.assemble` attaches sorted evidence, county and name.
 3. :func:`candidates` unions them (lazy). :func:`detect` materialises the union as a
    local checkpoint (one pass over the sources; its plan no longer refers to them) and
@@ -26,30 +27,26 @@ Plan (see :mod:`jobs.rules.facts`):
    A persisted frame would not do: unpersisting the windows it was planned over makes
    Spark drop and rebuild it, running every rule a second time.
 
-Callers that want the lazy plan use ``with Facts(tables, d, rules.params) as facts:
+Callers that want the lazy plan use ``with Facts(tables, d, rules.shared, contract) as facts:
 candidates(facts, rules)`` and act on it inside the ``with`` block.
 
-Spark 4.2 workaround: with ``spark.sql.unionOutputPartitioning`` on (the default), a
-union whose children read a persisted frame can advertise a hash partitioning it does
-not deliver once the cache materialises, and a join above it fails with "Can't zip RDDs
-with unequal numbers of partitions" (the UnionExec partitioning class of bugs upstream,
-cf. SPARK-59122; reproduced by tests/unit/test_rules_api.py). :func:`detect` plans
-and materialises the candidates with it off (restored afterwards); conf/base.yaml turns
-it off for the whole session too.
+:func:`detect` plans and materialises the candidates with unions that advertise no
+output partitioning (a Spark 4.2 bug: :func:`jobs.spark.workarounds.union_partitioning_off`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from contextlib import contextmanager
 from functools import reduce
-from typing import Iterator
 
 from pyspark.sql import DataFrame
 
-from jobs.config import RulesConfig
+from jobs.contract import Contract
 from jobs.errors import ConfigError
-from jobs.rules.catalogue import RULES, rule
+from jobs.spark import workarounds
+from jobs.spark.workarounds import union_partitioning_off
+from jobs.rules import catalogue  # noqa: F401  (registers the rule functions)
+from jobs.rules.registry import RULES, RulesConfig, rule
 from jobs.rules.evidence import CANDIDATE_SCHEMA, Finding, assemble
 from jobs.rules.facts import Facts
 
@@ -70,36 +67,24 @@ def enabled_rules(rules: RulesConfig) -> list[str]:
 
 def candidates(facts: Facts, rules: RulesConfig) -> DataFrame:
     """The lazy union of the enabled rules' candidates (valid while ``facts`` is open)."""
-    frames = [assemble(rule_id, RULES[rule_id](facts)) for rule_id in enabled_rules(rules)]
+    frames = [assemble(rule_id, RULES[rule_id](facts, **rules.params(rule_id))) for rule_id in enabled_rules(rules)]
     if not frames:
         spark = next(iter(facts.tables.values())).sparkSession
         return spark.createDataFrame([], CANDIDATE_SCHEMA)
     return reduce(DataFrame.unionByName, frames)
 
 
-@contextmanager
-def union_partitioning_off(spark) -> Iterator[None]:
-    """Plan and run with ``spark.sql.unionOutputPartitioning=false`` (see module docstring)."""
-    key = "spark.sql.unionOutputPartitioning"
-    before = spark.conf.get(key)
-    spark.conf.set(key, "false")
-    try:
-        yield
-    finally:
-        spark.conf.set(key, before)
-
-
-def detect(tables: dict[str, DataFrame], check_date: dt.date, rules: RulesConfig) -> DataFrame:
+def detect(tables: dict[str, DataFrame], check_date: dt.date, rules: RulesConfig, contract: Contract) -> DataFrame:
     """The candidates of all enabled rules for check date ``check_date``, materialised
     (a local checkpoint: later actions never read the sources again). The windows are
     released before return."""
     if not tables:
         raise ValueError("detect() needs the silver tables (one DataFrame per source)")
     spark = next(iter(tables.values())).sparkSession
-    with union_partitioning_off(spark), Facts(tables, check_date, rules.params) as facts:
-        # A checkpoint, not persist(): releasing the windows below would make Spark
-        # rebuild a cached frame that was planned over them (and rerun every rule).
-        found = candidates(facts, rules).localCheckpoint(eager=True)
+    with union_partitioning_off(spark), Facts(tables, check_date, rules.shared, contract) as facts:
+        # detached, not persisted: releasing the windows below would make Spark rebuild
+        # a cached frame that was planned over them (and rerun every rule)
+        found = workarounds.detached(candidates(facts, rules))
         count = found.count()
     log.info("rules: %d candidates from %d enabled rules", count, len(rules.enabled))
     return found

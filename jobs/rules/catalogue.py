@@ -5,10 +5,11 @@ A rule function takes the run's :class:`~jobs.rules.facts.Facts` and returns a
 row per person that fires) and the evidence frames behind them.
 :func:`jobs.rules.detect` runs the rules that conf/rules.yaml enables and unions them.
 
-A new rule is an entry in conf/rules.yaml plus one function here::
+A new rule is an entry in conf/rules.yaml plus one function here, whose parameters after
+``f`` are the entry's ``params`` (:mod:`jobs.rules.registry` checks them on load)::
 
     @rule("MY_RULE")
-    def my_rule(f: Facts) -> Finding:
+    def my_rule(f: Facts, my_threshold: Decimal) -> Finding:
         ...
 
 source_county / source_name preferences: the latest payment behind the warning for the
@@ -19,31 +20,17 @@ row, else any other row about p (never a family member's or a parent's row).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from decimal import Decimal
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.rules.evidence import (AMOUNT, PREF_ENROLLMENT, PREF_HOUSEHOLD, PREF_OTHER, PREF_PAYMENT,
-                                 Finding, evidence)
+from jobs.rules.evidence import AMOUNT, PREF_ENROLLMENT, PREF_HOUSEHOLD, PREF_OTHER, PREF_PAYMENT, Finding
 from jobs.rules.facts import MEANS_TESTED, Facts, academic_year, add_months, age_on, has_any, month_index
-
-RuleFunction = Callable[[Facts], Finding]
-RULES: dict[str, RuleFunction] = {}
+from jobs.rules.registry import rule
 
 DIBAO_OR_TEKUN = ("DIBAO", "TEKUN")
 STUDENT_STAGES = ("SENIOR", "VOCATIONAL", "COLLEGE")
-
-
-def rule(rule_id: str) -> Callable[[RuleFunction], RuleFunction]:
-    """Register a rule function under ``rule_id`` (the key in conf/rules.yaml)."""
-    def register(fn: RuleFunction) -> RuleFunction:
-        if rule_id in RULES:
-            raise ValueError(f"rule {rule_id} is registered twice")
-        RULES[rule_id] = fn
-        fn.rule_id = rule_id  # type: ignore[attr-defined]
-        return fn
-    return register
 
 
 # ---------------------------------------------------------------------------------
@@ -69,12 +56,12 @@ def _without(df: DataFrame, persons: DataFrame) -> DataFrame:
     return df.join(persons.select("person_id"), "person_id", "left_anti")
 
 
-def _enrollments(df: DataFrame) -> DataFrame:
-    return evidence(df, "enrollment", pref=PREF_ENROLLMENT, order=F.unix_date("start_date"))
+def _enrollments(f: Facts, df: DataFrame) -> DataFrame:
+    return f.evidence(df, "enrollment", pref=PREF_ENROLLMENT, order=F.unix_date("start_date"))
 
 
-def _payments(df: DataFrame) -> DataFrame:
-    return evidence(df, "payments", pref=PREF_PAYMENT, order=month_index("pay_month"))
+def _payments(f: Facts, df: DataFrame) -> DataFrame:
+    return f.evidence(df, "payments", pref=PREF_PAYMENT, order=month_index("pay_month"))
 
 
 def _death_evidence(f: Facts) -> DataFrame:
@@ -103,8 +90,8 @@ def _family_assets(f: Facts, programs: tuple[str, ...], assets: DataFrame, sourc
         F.col("link_values").alias("values"), F.lit(None).cast("string").alias("_county"),
         F.lit(None).cast("string").alias("_name"), F.lit(PREF_OTHER).alias("_pref"),
         F.lit(None).cast("long").alias("_order"))
-    return Finding(hits, [_enrollments(_only(enrolled, hits)),
-                          evidence(owned, source, person="_p", about_other=True), links])
+    return Finding(hits, [_enrollments(f, _only(enrolled, hits)),
+                          f.evidence(owned, source, person="_p", about_other=True), links])
 
 
 # ---------------------------------------------------------------------------------
@@ -119,7 +106,7 @@ def deceased(f: Facts) -> Finding:
     active = _only(f.active, f.dead)
     amounts = post.groupBy("person_id").agg(F.sum("amount").alias("amount"))
     hits = _amount_or_zero(post.select("person_id").unionByName(active.select("person_id")), amounts)
-    return Finding(hits, [_only(_death_evidence(f), hits), _payments(post), _enrollments(active)])
+    return Finding(hits, [_only(_death_evidence(f), hits), _payments(f, post), _enrollments(f, active)])
 
 
 @rule("IMPRISONED")
@@ -139,9 +126,9 @@ def imprisoned(f: Facts) -> Finding:
     hits = _amount_or_zero(paid.select("person_id").unionByName(serving_active.select("person_id")), amounts)
     stays_behind = f.prison.join(inside.select(F.col("_stay").alias("record_id")), "record_id", "left_semi")
     return Finding(hits, [
-        evidence(stays_behind.unionByName(serving_active), "prison"),
-        _payments(paid),
-        _enrollments(_only(f.active, serving_active, small=True)),
+        f.evidence(stays_behind.unionByName(serving_active), "prison"),
+        _payments(f, paid),
+        _enrollments(f, _only(f.active, serving_active, small=True)),
     ])
 
 
@@ -150,7 +137,7 @@ def in_custody(f: Facts) -> Finding:
     """in_custody(p, D) (DRUG_REHAB, DETENTION) and an active enrollment."""
     custody = _only(f.custody, f.active)
     return Finding(_no_amount(custody),
-                   [evidence(custody, "corrections"), _enrollments(_only(f.active, custody, small=True))])
+                   [f.evidence(custody, "corrections"), _enrollments(f, _only(f.active, custody, small=True))])
 
 
 @rule("PUBLIC_EMPLOYEE")
@@ -160,35 +147,35 @@ def public_employee(f: Facts) -> Finding:
 
 
 @rule("PROVIDENT_FUND")
-def provident_fund(f: Facts) -> Finding:
+def provident_fund(f: Facts, pf_min_months: int, pf_window_months: int) -> Finding:
     """Active in DIBAO or TEKUN and contributions > 0 in at least pf_min_months distinct
     months among the pf_window_months months ending at M(D)."""
-    first = add_months(f.month, -(f.params.pf_window_months - 1))
+    first = add_months(f.month, -(pf_window_months - 1))
     enrolled = f.active_in(DIBAO_OR_TEKUN)
     paid_in = _only(f.table("provident_fund")
                     .filter(F.col("contribution_month").between(first, f.month) & (F.col("amount") > 0)),
                     enrolled)
     months = (paid_in.groupBy("person_id").agg(F.count_distinct("contribution_month").alias("months"))
-              .filter(F.col("months") >= f.params.pf_min_months))
+              .filter(F.col("months") >= pf_min_months))
     return Finding(_no_amount(months), [
-        _enrollments(_only(enrolled, months)),
-        evidence(_only(paid_in, months), "provident_fund", order=month_index("contribution_month"))])
+        _enrollments(f, _only(enrolled, months)),
+        f.evidence(_only(paid_in, months), "provident_fund", order=month_index("contribution_month"))])
 
 
 @rule("HIGH_INCOME")
-def high_income(f: Facts) -> Finding:
+def high_income(f: Facts, income_threshold: Decimal) -> Finding:
     """covered(p) and tax.income over the 12 months ending at M(D) >= income_threshold."""
     first = add_months(f.month, -11)
     covered_rows = f.active_in(MEANS_TESTED)
     income = _only(f.table("tax").filter(F.col("tax_month").between(first, f.month)), covered_rows)
     over = (income.groupBy("person_id").agg(F.sum("income").alias("income"))
-            .filter(F.col("income") >= F.lit(f.params.income_threshold)))
-    return Finding(_no_amount(over), [_enrollments(_only(covered_rows, over)),
-                                      evidence(_only(income, over), "tax", order=month_index("tax_month"))])
+            .filter(F.col("income") >= F.lit(income_threshold)))
+    return Finding(_no_amount(over), [_enrollments(f, _only(covered_rows, over)),
+                                      f.evidence(_only(income, over), "tax", order=month_index("tax_month"))])
 
 
 @rule("VEHICLE")
-def vehicle(f: Facts) -> Finding:
+def vehicle(f: Facts, vehicle_exempt_price: Decimal) -> Finding:
     """Active in DIBAO or TEKUN and a family member's CAR or TRUCK, registered on D,
     priced above vehicle_exempt_price or unpriced."""
     d = F.lit(f.d)
@@ -196,12 +183,12 @@ def vehicle(f: Facts) -> Finding:
         (F.col("registration_date") <= d)
         & (F.col("deregistration_date").isNull() | (F.col("deregistration_date") > d))
         & F.col("vehicle_type").isin("CAR", "TRUCK")
-        & (F.col("purchase_price").isNull() | (F.col("purchase_price") > F.lit(f.params.vehicle_exempt_price))))
+        & (F.col("purchase_price").isNull() | (F.col("purchase_price") > F.lit(vehicle_exempt_price))))
     return _family_assets(f, DIBAO_OR_TEKUN, cars, "vehicles")
 
 
 @rule("BUSINESS")
-def business(f: Facts) -> Finding:
+def business(f: Facts, controlling_share: Decimal) -> Finding:
     """Active in DIBAO or TEKUN and a family member is LEGAL_REP of, or holds at least
     controlling_share % of, an ENTERPRISE registered on D."""
     d = F.lit(f.d)
@@ -209,7 +196,7 @@ def business(f: Facts) -> Finding:
         (F.col("reg_date") <= d) & (F.col("dereg_date").isNull() | (F.col("dereg_date") > d))
         & (F.col("business_type") == "ENTERPRISE")
         & ((F.col("role") == "LEGAL_REP")
-           | F.coalesce(F.col("share_pct") >= F.lit(f.params.controlling_share), F.lit(False))))
+           | F.coalesce(F.col("share_pct") >= F.lit(controlling_share), F.lit(False))))
     return _family_assets(f, DIBAO_OR_TEKUN, firms, "business")
 
 
@@ -217,17 +204,17 @@ def business(f: Facts) -> Finding:
 # DUPLICATE
 # ---------------------------------------------------------------------------------
 @rule("EXCLUSIVE_PROGRAMS")
-def exclusive_programs(f: Facts) -> Finding:
+def exclusive_programs(f: Facts, exclusive_pairs: tuple[tuple[str, str], ...]) -> Finding:
     """Active in both programmes of a pair in exclusive_pairs."""
     programs = f.active.groupBy("person_id").agg(F.collect_set("program").alias("programs"))
     empty = F.array().cast("array<string>")
     fired = [F.when(F.array_contains("programs", x) & F.array_contains("programs", y),
                     F.array(F.lit(x), F.lit(y))).otherwise(empty)
-             for x, y in f.params.exclusive_pairs]
+             for x, y in exclusive_pairs]
     involved = F.array_distinct(F.flatten(F.array(*fired))) if fired else empty
     clash = programs.select("person_id", involved.alias("involved")).filter(F.size("involved") > 0)
     rows = f.active.join(clash, "person_id").filter(F.array_contains("involved", F.col("program")))
-    return Finding(_no_amount(clash), [_enrollments(rows)])
+    return Finding(_no_amount(clash), [_enrollments(f, rows)])
 
 
 @rule("DUPLICATE_ENROLLMENT")
@@ -236,7 +223,7 @@ def duplicate_enrollment(f: Facts) -> Finding:
     twice = (f.active.groupBy("person_id", "program")
              .agg(F.count_distinct("enrollment_id").alias("rows")).filter(F.col("rows") >= 2))
     rows = f.active.join(twice.select("person_id", "program"), ["person_id", "program"], "left_semi")
-    return Finding(_no_amount(twice), [_enrollments(rows)])
+    return Finding(_no_amount(twice), [_enrollments(f, rows)])
 
 
 @rule("DUPLICATE_PAYMENT")
@@ -251,7 +238,7 @@ def duplicate_payment(f: Facts) -> Finding:
     amounts = groups.groupBy("person_id").agg(F.sum(F.col("total") - F.col("largest")).alias("amount"))
     rows = pays.join(groups.select("person_id", "program", "pay_month"),
                      ["person_id", "program", "pay_month"], "left_semi")
-    return Finding(_amount_or_zero(groups, amounts), [_payments(rows)])
+    return Finding(_amount_or_zero(groups, amounts), [_payments(f, rows)])
 
 
 # ---------------------------------------------------------------------------------
@@ -269,31 +256,31 @@ def payment_without_enrollment(f: Facts) -> Finding:
         & (F.col("_start") <= F.col("_last")) & (F.col("_end").isNull() | (F.col("_end") >= F.col("_first"))),
         "left_anti")
     amounts = unbacked.groupBy("person_id").agg(F.sum("amount").alias("amount"))
-    return Finding(_amount_or_zero(unbacked, amounts), [_payments(unbacked)])
+    return Finding(_amount_or_zero(unbacked, amounts), [_payments(f, unbacked)])
 
 
 # ---------------------------------------------------------------------------------
 # PROACTIVE
 # ---------------------------------------------------------------------------------
 @rule("MEDICAL_BURDEN")
-def medical_burden(f: Facts) -> Finding:
+def medical_burden(f: Facts, medical_threshold: Decimal) -> Finding:
     """Not dead, not covered, out_of_pocket over settle_date in (D - 365 days, D]
     >= medical_threshold."""
     claims = f.medical_window
     heavy = (claims.groupBy("person_id").agg(F.sum("out_of_pocket").alias("paid"))
-             .filter(F.col("paid") >= F.lit(f.params.medical_threshold)))
+             .filter(F.col("paid") >= F.lit(medical_threshold)))
     hits = _no_amount(_without(_without(heavy, f.dead), f.covered))
-    return Finding(hits, [evidence(_only(claims, hits), "medical", order=F.unix_date("settle_date"))])
+    return Finding(hits, [f.evidence(_only(claims, hits), "medical", order=F.unix_date("settle_date"))])
 
 
 @rule("NEW_SEVERE_DISABILITY")
-def new_severe_disability(f: Facts) -> Finding:
+def new_severe_disability(f: Facts, new_cert_days: int) -> Finding:
     """Not dead; a severe disability issued in (D - new_cert_days, D]; not active in
     DISABLED_CARE nor TEKUN."""
-    since = f.d - dt.timedelta(days=f.params.new_cert_days)
+    since = f.d - dt.timedelta(days=new_cert_days)
     certs = f.severe_disability.filter(F.col("issue_date") > F.lit(since))
     hits = _no_amount(_without(_without(certs, f.dead), f.persons_active_in(("DISABLED_CARE", "TEKUN"))))
-    return Finding(hits, [evidence(certs, "disability", order=F.unix_date("issue_date"))])
+    return Finding(hits, [f.evidence(certs, "disability", order=F.unix_date("issue_date"))])
 
 
 @rule("DISABLED_WITHOUT_LIVING_SUBSIDY")
@@ -303,12 +290,12 @@ def disabled_without_living_subsidy(f: Facts) -> Finding:
     dibao = f.active_in(("DIBAO",))
     certs = _only(f.disability_valid, dibao)
     hits = _no_amount(_without(_without(certs, f.dead), f.persons_active_in(("DISABLED_LIVING",))))
-    return Finding(hits, [_enrollments(_only(dibao, hits)),
-                          evidence(_only(certs, hits), "disability", order=F.unix_date("issue_date"))])
+    return Finding(hits, [_enrollments(f, _only(dibao, hits)),
+                          f.evidence(_only(certs, hits), "disability", order=F.unix_date("issue_date"))])
 
 
 @rule("EDUCATION_BURDEN")
-def education_burden(f: Facts) -> Finding:
+def education_burden(f: Facts, edu_min_students: int, edu_tuition_threshold: Decimal) -> Finding:
     """p is the HEAD (NORMAL, not dead) of a household where no NORMAL member is covered
     and, in the academic year containing D, at least edu_min_students members have a
     SENIOR/VOCATIONAL/COLLEGE record or the tuition of all records >= edu_tuition_threshold."""
@@ -322,24 +309,24 @@ def education_burden(f: Facts) -> Finding:
     burdened = (member_records.groupBy("household_id").agg(
         F.count_distinct(F.when(F.col("stage").isin(*STUDENT_STAGES), F.col("person_id"))).alias("students"),
         F.coalesce(F.sum("tuition"), F.lit(0).cast(AMOUNT)).alias("tuition"))
-        .filter((F.col("students") >= f.params.edu_min_students)
-                | (F.col("tuition") >= F.lit(f.params.edu_tuition_threshold))))
+        .filter((F.col("students") >= edu_min_students)
+                | (F.col("tuition") >= F.lit(edu_tuition_threshold))))
     head_rows = heads.join(burdened.select("household_id"), "household_id")
     behind = member_records.join(head_rows.select(F.col("person_id").alias("_head"), "household_id"),
                                  "household_id")
     return Finding(_no_amount(head_rows), [
-        evidence(head_rows, "household", values=("household_id", "relation_to_head", "status"),
+        f.evidence(head_rows, "household", values=("household_id", "relation_to_head", "status"),
                  pref=PREF_HOUSEHOLD),
-        evidence(behind, "education", person="_head", about_other=True)])
+        f.evidence(behind, "education", person="_head", about_other=True)])
 
 
 @rule("RELEASED_PRISONER")
-def released_prisoner(f: Facts) -> Finding:
+def released_prisoner(f: Facts, release_days: int) -> Finding:
     """Not dead, not covered, not serving on D, released in (D - release_days, D]."""
-    since = f.d - dt.timedelta(days=f.params.release_days)
+    since = f.d - dt.timedelta(days=release_days)
     released = f.prison.filter((F.col("release_date") > F.lit(since)) & (F.col("release_date") <= F.lit(f.d)))
     hits = _no_amount(_without(_without(_without(released, f.dead), f.covered), f.serving))
-    return Finding(hits, [evidence(released, "prison", order=F.unix_date("release_date"))])
+    return Finding(hits, [f.evidence(released, "prison", order=F.unix_date("release_date"))])
 
 
 @rule("COMMUNITY_CORRECTION")
@@ -347,7 +334,7 @@ def community_correction(f: Facts) -> Finding:
     """Not dead, not covered, under_correction(p, D)."""
     rows = f.correction
     hits = _no_amount(_without(_without(rows, f.dead), f.covered))
-    return Finding(hits, [evidence(rows, "corrections", order=F.unix_date("start_date"))])
+    return Finding(hits, [f.evidence(rows, "corrections", order=F.unix_date("start_date"))])
 
 
 @rule("CHILD_UNSUPPORTED")
@@ -369,7 +356,7 @@ def child_unsupported(f: Facts) -> Finding:
                                  F.explode(F.array("father_id", "mother_id")).alias("person_id"))
     parent_rows = states.drop("state").join(parents, "person_id")
     return Finding(_no_amount(unsupported), [
-        evidence(unsupported, "household",
+        f.evidence(unsupported, "household",
                  values=("household_id", "relation_to_head", "status", "father_id", "mother_id"),
                  pref=PREF_HOUSEHOLD),
         _about(parent_rows, "person_id", "_child")])

@@ -27,6 +27,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from jobs.contract import SourceSpec
 from jobs.tables import AMOUNT
 
 EVIDENCE_TYPE = T.ArrayType(T.StructType([
@@ -43,46 +44,6 @@ CANDIDATE_SCHEMA = T.StructType([
     T.StructField("source_county", T.StringType(), True),
     T.StructField("source_name", T.StringType(), True),
 ])
-
-# The key column(s) of each source (conf/sources.yaml `key`); composite keys join with '|'.
-KEYS: dict[str, tuple[str, ...]] = {
-    "enrollment": ("enrollment_id",),
-    "payments": ("payment_id",),
-    "marriage": ("registration_id",),
-    "funeral": ("record_id",),
-    "household": ("person_id",),
-    "deaths": ("report_id",),
-    "prison": ("record_id",),
-    "corrections": ("record_id",),
-    "public_employees": ("record_id",),
-    "provident_fund": ("record_id",),
-    "tax": ("record_id",),
-    "medical": ("settlement_id",),
-    "disability": ("cert_no",),
-    "education": ("record_id",),
-    "vehicles": ("record_id",),
-    "business": ("record_id",),
-}
-
-# The values that matter, per source (in this order in the map).
-VALUES: dict[str, tuple[str, ...]] = {
-    "enrollment": ("program", "county_code", "start_date", "end_date"),
-    "payments": ("program", "pay_month", "amount", "county_code"),
-    "marriage": ("person_id_a", "person_id_b", "kind", "reg_date"),
-    "funeral": ("death_date",),
-    "household": ("household_id", "relation_to_head", "status", "status_date"),
-    "deaths": ("death_date",),
-    "prison": ("admission_date", "release_date"),
-    "corrections": ("kind", "start_date", "end_date"),
-    "public_employees": ("employer_type", "start_date", "end_date"),
-    "provident_fund": ("contribution_month", "amount"),
-    "tax": ("tax_month", "income"),
-    "medical": ("settle_date", "out_of_pocket"),
-    "disability": ("disability_type", "level", "issue_date", "status"),
-    "education": ("stage", "academic_year", "tuition"),
-    "vehicles": ("vehicle_type", "purchase_price", "registration_date", "deregistration_date"),
-    "business": ("business_id", "business_type", "role", "share_pct", "reg_date", "dereg_date"),
-}
 
 # Preferences for source_county / source_name (lower wins).
 PREF_PAYMENT, PREF_ENROLLMENT, PREF_HOUSEHOLD, PREF_OTHER = 1, 2, 3, 5
@@ -106,12 +67,14 @@ def string_map(names: tuple[str, ...] | list[str], df: DataFrame | None = None,
     return F.create_map(*parts)
 
 
-def evidence(df: DataFrame, source: str, *, person: str | Column = "person_id",
+def evidence(df: DataFrame, spec: SourceSpec, *, person: str | Column = "person_id",
              values: tuple[str, ...] | None = None, about_other: bool = False,
              pref: int = PREF_OTHER, order: Column | None = None,
              county: str | None = None, name: str | None = None,
              keep: tuple[str, ...] = ()) -> DataFrame:
-    """Evidence rows of ``source`` from ``df`` (which has that source's columns).
+    """Evidence rows of the source ``spec`` from ``df`` (which has that source's columns):
+    its key (a composite key joined with '|') and ``values`` (default: the columns
+    conf/sources.yaml's ``evidence`` shows for the source).
 
     ``person`` is the person the warning is about (default: the row's own person_id);
     ``about_other`` marks rows of someone else (their person_id joins the values, and
@@ -119,11 +82,12 @@ def evidence(df: DataFrame, source: str, *, person: str | Column = "person_id",
     ``county_code`` / ``name`` when the source has them); ``keep`` carries more columns
     of ``df`` along (for the caller, not part of the evidence).
     """
-    cols = list(values if values is not None else VALUES[source])
+    source = spec.name
+    cols = list(values if values is not None else spec.evidence)
     if about_other and "person_id" in df.columns and "person_id" not in cols \
-            and KEYS[source] != ("person_id",):
+            and spec.key != ("person_id",):
         cols = ["person_id", *cols]
-    key_cols = KEYS[source]
+    key_cols = spec.key
     key = F.col(key_cols[0]) if len(key_cols) == 1 else F.concat_ws("|", *[F.col(k) for k in key_cols])
     if county is None and "county_code" in df.columns:
         county = "county_code"
@@ -143,21 +107,46 @@ def evidence(df: DataFrame, source: str, *, person: str | Column = "person_id",
     )
 
 
+# ---------------------------------------------------------------------------------
+# The one canonical form of evidence: what the warnings table stores, what the lifecycle
+# compares and what the candidates carry
+# ---------------------------------------------------------------------------------
+def _compare(a: Column, b: Column) -> Column:
+    """-1, 0 or 1, nulls first."""
+    return (F.when(a.isNull() & b.isNull(), 0).when(a.isNull(), -1).when(b.isNull(), 1)
+            .when(a < b, -1).when(a > b, 1).otherwise(0))
+
+
 def by_source_then_key(left: Column, right: Column) -> Column:
-    """array_sort comparator: (source, key) ascending (maps are not orderable)."""
-    return (F.when(left["source"] < right["source"], -1)
-            .when(left["source"] > right["source"], 1)
-            .when(left["key"] < right["key"], -1)
-            .when(left["key"] > right["key"], 1)
-            .otherwise(0))
+    """array_sort comparator: (source, key) ascending, nulls first (maps are not orderable)."""
+    by_source = _compare(left["source"], right["source"])
+    return F.when(by_source != 0, by_source).otherwise(_compare(left["key"], right["key"]))
 
 
-def sorted_evidence(entries: Column) -> Column:
-    """Evidence entries sorted by (source, key), each (source, key) once."""
-    ordered = F.array_sort(entries, by_source_then_key)
+def canonical_evidence(entries: Column) -> Column:
+    """Evidence entries (``EVIDENCE_TYPE``) in their canonical form: sorted by (source,
+    key), each (source, key) once, each row's values sorted by name; null -> empty. The
+    same rows always give the same value, and so the same JSON."""
+    normalised = F.transform(
+        F.coalesce(entries, F.array().cast(EVIDENCE_TYPE)),
+        lambda e: F.struct(
+            e["source"].alias("source"), e["key"].alias("key"),
+            F.map_from_entries(F.array_sort(F.map_entries(
+                F.coalesce(e["values"], F.create_map().cast("map<string,string>"))))).alias("values")))
+    ordered = F.array_sort(normalised, by_source_then_key)
     previous = lambda i: F.get(ordered, i - 1)  # noqa: E731  (null before the first)
     return F.filter(ordered, lambda e, i: F.when(i == 0, True).otherwise(
-        (previous(i)["source"] != e["source"]) | (previous(i)["key"] != e["key"])))
+        ~(previous(i)["source"].eqNullSafe(e["source"]) & previous(i)["key"].eqNullSafe(e["key"]))))
+
+
+def evidence_json(entries: Column) -> Column:
+    """The evidence as the deterministic JSON text the warnings table stores."""
+    return F.to_json(canonical_evidence(entries).cast(EVIDENCE_TYPE))
+
+
+def evidence_rows(evidence: Column) -> Column:
+    """array<string>: each row of stored evidence JSON as its own canonical JSON."""
+    return F.transform(canonical_evidence(F.from_json(evidence, EVIDENCE_TYPE)), lambda e: F.to_json(e))
 
 
 def assemble(rule_id: str, finding: Finding) -> DataFrame:
@@ -192,7 +181,7 @@ def assemble(rule_id: str, finding: Finding) -> DataFrame:
         F.lit(rule_id).alias("rule_id"),
         "person_id",
         F.round("amount_at_risk", 2).cast(AMOUNT).alias("amount_at_risk"),
-        sorted_evidence(F.col("_entries")).cast(EVIDENCE_TYPE).alias("evidence"),
+        canonical_evidence(F.col("_entries")).cast(EVIDENCE_TYPE).alias("evidence"),
         F.col("source_county").cast("string").alias("source_county"),
         F.col("source_name").cast("string").alias("source_name"),
     )

@@ -35,14 +35,15 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.config import RuleParams
+from jobs.contract import Contract
+from jobs.rules.registry import SharedParams
 from jobs.rules.evidence import PREF_HOUSEHOLD, evidence
+from jobs.tables import YEAR_COLUMN
 
 log = logging.getLogger(__name__)
 
 MEANS_TESTED = ("DIBAO", "DIBAO_EDGE", "TEKUN")
 CUSTODY_KINDS = ("DRUG_REHAB", "DETENTION")
-YEAR_COLUMN = "_year"
 
 
 # ---------------------------------------------------------------------------------
@@ -111,12 +112,14 @@ def has_any(programs: str | Column, wanted: tuple[str, ...] | list[str]) -> Colu
 class Facts:
     """The per-person facts for one check date (see the module docstring)."""
 
-    def __init__(self, tables: dict[str, DataFrame], check_date: dt.date, params: RuleParams):
+    def __init__(self, tables: dict[str, DataFrame], check_date: dt.date, shared: SharedParams,
+                 contract: Contract):
         self.tables = tables
+        self.contract = contract
         self.d = check_date
-        self.params = params
+        self.shared = shared
         self.month = month_of(check_date)
-        self.window_start = add_months(self.month, -(params.lookback_months - 1))
+        self.window_start = add_months(self.month, -(shared.lookback_months - 1))
         self._persisted: list[DataFrame] = []
 
     # -- lifecycle ----------------------------------------------------------------
@@ -135,6 +138,11 @@ class Facts:
         """Release the persisted windows (safe to call twice)."""
         while self._persisted:
             self._persisted.pop().unpersist()
+
+    def evidence(self, df: DataFrame, source: str, **kw) -> DataFrame:
+        """Evidence rows of ``source`` from ``df`` (:func:`jobs.rules.evidence.evidence`):
+        its key and the columns conf/sources.yaml shows for it."""
+        return evidence(df, self.contract[source], **kw)
 
     def table(self, source: str) -> DataFrame:
         try:
@@ -207,9 +215,9 @@ class Facts:
                              & (F.col("status_date") <= d))
                      .withColumn("death_date", F.col("status_date")))
         frames = [
-            evidence(deaths, "deaths", keep=("death_date",)),
-            evidence(funeral, "funeral", keep=("death_date",)),
-            evidence(household, "household", values=("household_id", "status", "status_date"),
+            self.evidence(deaths, "deaths", keep=("death_date",)),
+            self.evidence(funeral, "funeral", keep=("death_date",)),
+            self.evidence(household, "household", values=("household_id", "status", "status_date"),
                      pref=PREF_HOUSEHOLD, keep=("death_date",)),
         ]
         return frames[0].unionByName(frames[1]).unionByName(frames[2])
@@ -334,9 +342,9 @@ class Facts:
         CUSTODY or SEVERE."""
         frames = [
             self.death_rows.withColumn("state", F.lit("DEAD")),
-            evidence(self.serving, "prison").withColumn("state", F.lit("SERVING")),
-            evidence(self.custody, "corrections").withColumn("state", F.lit("CUSTODY")),
-            evidence(self.severe_disability, "disability").withColumn("state", F.lit("SEVERE")),
+            self.evidence(self.serving, "prison").withColumn("state", F.lit("SERVING")),
+            self.evidence(self.custody, "corrections").withColumn("state", F.lit("CUSTODY")),
+            self.evidence(self.severe_disability, "disability").withColumn("state", F.lit("SEVERE")),
         ]
         out = frames[0].drop("death_date")
         for frame in frames[1:]:

@@ -20,7 +20,7 @@ from itertools import count
 from pyspark.sql import DataFrame, Row
 from pyspark.sql import types as T
 
-from jobs.config import RulesConfig
+from jobs.rules.registry import RulesConfig
 from jobs.rules import detect
 from jobs.tables import silver_schema
 
@@ -160,7 +160,7 @@ class Silver:
         return out
 
     def detect(self, check_date: dt.date, rules: RulesConfig, local: bool = True) -> Found:
-        found = detect(self.tables(local), check_date, rules)
+        found = detect(self.tables(local), check_date, rules, self.contract)
         try:
             return Found(found.collect())
         finally:

@@ -5,7 +5,10 @@ import pytest
 from click.testing import CliRunner
 
 from jobs.cli import main
-from jobs.config import ConfigError, load_config
+from jobs.config import load_config
+from jobs.errors import ConfigError
+from jobs.spark.session import session_conf
+from jobs.spark.workarounds import DRIVER_JAVA_OPTIONS, EXECUTOR_JAVA_OPTIONS
 
 
 def write(tmp_path, text: str):
@@ -35,6 +38,36 @@ def test_bad_values_name_the_key(tmp_path, text, key):
     with pytest.raises(ConfigError) as err:
         load_config("local", write(tmp_path, text))
     assert key in str(err.value)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("rules:\n  rules:\n    PROVIDENT_FUND:\n      params: {pf_min_month: 3}\n",
+     "rules.rules.PROVIDENT_FUND.params.pf_min_month: unknown parameter of provident_fund"),
+    ("rules:\n  rules:\n    HIGH_INCOME:\n      params: {income_threshold: lots}\n",
+     "rules.rules.HIGH_INCOME.params.income_threshold: expected a number"),
+    ("rules:\n  rules:\n    EXCLUSIVE_PROGRAMS:\n      params: {exclusive_pairs: [[DIBAO, TEKUN, ORPHAN]]}\n",
+     "rules.rules.EXCLUSIVE_PROGRAMS.params.exclusive_pairs[0]: expected a list of 2"),
+    ("rules:\n  rules:\n    NO_SUCH_RULE: {category: PAYMENT, base_score: 10, name_zh: 无}\n",
+     "rules.rules.NO_SUCH_RULE: no rule function"),
+    ("rules:\n  rules:\n    DECEASED: {category: NOWHERE}\n", "rules.rules.DECEASED.category"),
+    ("rules:\n  shared: {lookback_month: 12}\n", "rules.shared.lookback_month"),
+])
+def test_a_rules_entry_is_checked_against_its_function(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message.replace("[", "\\[").replace(".", "\\.")):
+        load_config("local", write(tmp_path, text))
+
+
+def test_a_missing_rule_parameter_names_the_rule():
+    from jobs.rules.registry import RULES, build_rules
+    raw = {"categories": {"INELIGIBLE": "x"}, "rules": {
+        "PROVIDENT_FUND": {"category": "INELIGIBLE", "base_score": 50, "name_zh": "x", "params": {"pf_min_months": 3}}}}
+    with pytest.raises(ConfigError, match="PROVIDENT_FUND.params.pf_window_months: missing parameter"):
+        build_rules(raw, {"PROVIDENT_FUND": RULES["PROVIDENT_FUND"]})
+    raw["rules"]["PROVIDENT_FUND"]["params"]["pf_window_months"] = 6
+    with pytest.raises(ConfigError, match="rules.rules.DECEASED: a rule function without an entry"):
+        build_rules(raw, {"PROVIDENT_FUND": RULES["PROVIDENT_FUND"], "DECEASED": RULES["DECEASED"]})
+    assert build_rules(raw, {"PROVIDENT_FUND": RULES["PROVIDENT_FUND"]}).params("PROVIDENT_FUND") == \
+        {"pf_min_months": 3, "pf_window_months": 6}
 
 
 def test_unknown_environment():
@@ -67,8 +100,8 @@ def test_cluster_executors_get_the_jit_options_of_the_local_driver():
     """The executors on a cluster run the same generated code as the local driver: the
     same JIT options, and a C2 node budget HotSpot accepts (it refuses to start when the
     fudge factor is outside 2-40 % of the node limit)."""
-    local = xx_options(load_config("local").spark.conf["spark.driver.extraJavaOptions"])
-    cluster = xx_options(load_config("cluster").spark.conf["spark.executor.extraJavaOptions"])
+    local = xx_options(session_conf(load_config("local").spark)[DRIVER_JAVA_OPTIONS])
+    cluster = xx_options(session_conf(load_config("cluster").spark)[EXECUTOR_JAVA_OPTIONS])
     for name in ("DontCompileHugeMethods", "MaxNodeLimit", "NodeLimitFudgeFactor"):
         assert cluster.get(name) == local[name], name
     for options in (local, cluster):
@@ -80,7 +113,7 @@ def test_the_local_driver_runs_with_the_jvm_flags_of_local_yaml(spark, cfg):
     """Every -XX:+Flag, -XX:-Flag and -XX:Flag=value of local.yaml's driver options is in
     effect in the session's JVM (options given too late, after the JVM started, would be
     ignored)."""
-    expected = xx_options(cfg.spark.conf["spark.driver.extraJavaOptions"])
+    expected = xx_options(session_conf(cfg.spark)[DRIVER_JAVA_OPTIONS])
     assert expected["UseParallelGC"] == "true" and expected["MaxNodeLimit"] == "240000"
     jvm = spark.sparkContext._jvm
     bean = jvm.java.lang.management.ManagementFactory.getPlatformMXBean(

@@ -226,7 +226,7 @@ def test_read_back_fires_exactly_the_truth(delivered, landing, cfg):
     root, _ = landing
     rows = [(source, batch, values) for source, batch, _n, _e, _h, values in delivered]
     tables = oracle.ingest(rows, cfg.contract, D)
-    fired = oracle.evaluate(tables, cfg.rules.params, D, cfg.rules.enabled)
+    fired = oracle.evaluate(tables, cfg.rules.all_params(), D, cfg.rules.enabled)
     truth = {(r["rule_id"], r["person_id"]): (r["amount_at_risk"] or None) for r in read_truth(root) if r["kind"] == "POSITIVE"}
     got = {k: (None if v is None else f"{v:.2f}") for k, v in fired.items()}
     assert got == truth

@@ -31,7 +31,7 @@ def payment(pid, month, amount, program="DIBAO", n=[0]):
 
 
 def run(cfg, delivered):
-    return oracle.evaluate(oracle.ingest(delivered, cfg.contract, D), cfg.rules.params, D, cfg.rules.enabled)
+    return oracle.evaluate(oracle.ingest(delivered, cfg.contract, D), cfg.rules.all_params(), D, cfg.rules.enabled)
 
 
 def test_deceased_worked_example(cfg):

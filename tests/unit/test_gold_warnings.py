@@ -12,9 +12,10 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from jobs.config import ScoreSettings
+from jobs.rules.evidence import evidence_json
+from jobs.rules.registry import ScoreSettings
 from jobs.gold.warnings import (WARNING_COLUMNS, WARNINGS_SCHEMA, build_detected,
-                                evidence_json, score_column, warning_id_column,
+                                score_column, warning_id_column,
                                 with_resolved_place_and_name)
 from jobs.tables import silver_schema
 

@@ -1,7 +1,7 @@
 """The exploration notebooks: stored clean, and every one runs on the demo warehouse.
 
 Each notebook is executed with nbclient in its own kernel (which starts its own Spark
-through jobs.session.get_spark), with HEDUI_WAREHOUSE pointing at the demo warehouse.
+through jobs.spark.session.get_spark), with HEDUI_WAREHOUSE pointing at the demo warehouse.
 A cell that raises fails the test; so does a missing glyph in a chart or an ID number
 in clear in any output.
 """

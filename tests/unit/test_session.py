@@ -1,7 +1,7 @@
 """The session factory's settings that tests elsewhere do not show."""
 from __future__ import annotations
 
-from jobs.session import QUIET_LOGGERS
+from jobs.spark.workarounds import QUIET_LOGGERS
 
 
 def _level(spark, name: str) -> str:

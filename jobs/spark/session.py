@@ -16,6 +16,7 @@ from pyspark.sql import SparkSession
 
 from jobs.config import Config, SparkSettings, resolve_project_path
 from jobs.errors import SparkSetupError
+from jobs.spark import workarounds
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,20 @@ def delta_jars(folder: str | None) -> list[str]:
     return jars
 
 
+def session_conf(settings: SparkSettings) -> dict[str, str]:
+    """Every Spark setting of the session: Delta's, the named workarounds' (their JVM
+    options on the driver in local mode, on the executors on a cluster) and the YAML's."""
+    names = [name for name, on in settings.workarounds.items() if on]
+    conf, java_options = workarounds.session_settings(names)
+    return workarounds.with_java_options({**DELTA_CONF, **conf, **settings.conf}, java_options,
+                                         local=bool(settings.master))
+
+
 def build_session(settings: SparkSettings, app_name: str = "hedui") -> SparkSession:
+    conf = session_conf(settings)
     active = SparkSession.getActiveSession()
     if active is not None:
-        _apply_runtime_conf(active, settings.conf)
+        _apply_runtime_conf(active, conf)
         return active
     builder = SparkSession.builder.appName(app_name)
     if settings.master:
@@ -55,39 +66,13 @@ def build_session(settings: SparkSettings, app_name: str = "hedui") -> SparkSess
         builder = builder.config("spark.jars", ",".join(jars))
     if settings.delta_packages:
         builder = builder.config("spark.jars.packages", settings.delta_packages)
-    for key, value in {**DELTA_CONF, **settings.conf}.items():
+    for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
-    _quiet(spark, QUIET_LOGGERS)
+    workarounds.quiet_expected_warnings(spark)
     log.info("Spark %s started (master %s)", spark.version, spark.sparkContext.master)
     return spark
-
-
-# Spark loggers whose warnings are expected here, and say nothing an operator can act on:
-QUIET_LOGGERS = (
-    # CSV files are read with a positional schema (c0, c1, ...) and their own (alias)
-    # header, which Spark reports for every file
-    "org.apache.spark.sql.catalyst.csv.CSVHeaderChecker",
-    # the checks' localCheckpoint of a frame whose columns only differ in nullability
-    # between the logical and the optimised plan ("output columns are expected to the same")
-    "org.apache.spark.sql.execution.LogicalRDD",
-    # ... and, when such a checkpoint is released, that its lineage was truncated
-    "org.apache.spark.rdd.MapPartitionsRDD",
-    # "Truncated the string representation of a plan": wide plans (a source's typing)
-    "org.apache.spark.util.SparkStringUtils",
-)
-
-
-def _quiet(spark: SparkSession, loggers: tuple[str, ...]) -> None:
-    """Log only errors from ``loggers`` (log4j2, through the JVM)."""
-    jvm = spark.sparkContext._jvm
-    try:
-        for name in loggers:
-            jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
-                name, jvm.org.apache.logging.log4j.Level.ERROR)
-    except Exception:  # another logging backend: keep Spark's messages
-        log.debug("could not quiet %s", loggers, exc_info=True)
 
 
 def get_spark(cfg: Config) -> SparkSession:

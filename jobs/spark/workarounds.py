@@ -1,0 +1,183 @@
+"""Every workaround for a Spark, Delta or JVM behaviour, in one place, each with its reason
+and the figure that justifies it (docs/BENCHMARKS.md has the measurements).
+
+Domain code calls these by name and never names a JVM flag or a Spark internal setting.
+Two kinds:
+
+- **Session workarounds** (:data:`SESSION`): Spark settings and JVM options the session
+  factory applies when it starts Spark. conf/local.yaml and conf/cluster.yaml switch them
+  on by name (``spark.workarounds``); the driver's JVM options only take effect in local
+  mode (the JVM starts with the session); on a cluster the executors get the same ones.
+- **Code workarounds**: functions and context managers for the places where Spark needs
+  handling (:func:`union_partitioning_off`, :func:`detached`, :func:`whole_stage_codegen`,
+  :func:`quiet_expected_warnings`, :func:`with_own_properties`).
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Workaround:
+    name: str
+    reason: str
+    conf: dict[str, str] = field(default_factory=dict)     # Spark settings
+    java_options: tuple[str, ...] = ()                      # the driver's (local) / executors' (cluster) JVM
+
+
+SESSION = {w.name: w for w in [
+    Workaround(
+        "gb18030_csv",
+        "Spark 4 reads CSV in GB18030 (the contract's second encoding) only with its legacy "
+        "Java charsets switched on.",
+        conf={"spark.sql.legacy.javaCharsets": "true"}),
+    Workaround(
+        "no_union_output_partitioning",
+        "Spark 4.2: a union over a persisted frame may advertise a hash partitioning it does "
+        "not deliver, and a join above it fails with \"Can't zip RDDs with unequal numbers of "
+        "partitions\" (cf. SPARK-59122; reproduced by tests/unit/test_rules_api.py).",
+        conf={"spark.sql.unionOutputPartitioning": "false"}),
+    Workaround(
+        "huge_method_limit",
+        "The JIT gives up on a generated method past about 24 KB of bytecode (C1: \"out of "
+        "virtual registers\") and runs it interpreted; Spark's per-operator code is faster then: "
+        "typing the household rows (three ID numbers, 33 KB) 11.5 s -> 5.7 s. Below it (every "
+        "other source, 12-20 KB) the whole-stage method stays faster.",
+        conf={"spark.sql.codegen.hugeMethodLimit": "24000"}),
+    Workaround(
+        "compile_huge_methods",
+        "HotSpot does not compile methods over 8000 bytes of bytecode; the typing of a whole row "
+        "is one generated method of 15-33 KB: measured 2x faster typing of the payments with it.",
+        java_options=("-XX:-DontCompileHugeMethods",)),
+    Workaround(
+        "c2_node_budget",
+        "The typing of a whole row overflows C2's default budget of 80000 nodes, and C1 with "
+        "profiling runs out of registers on it too; when both fail the method stays interpreted "
+        "for good, 3-4x slower (seen at scale 1.0: the payments' typing at 20 us a row, the run "
+        "stopped after 40 min; with it the payments load in 1223 s). The fudge factor must stay "
+        "within 2-40 % of the limit, or the JVM does not start.",
+        java_options=("-XX:MaxNodeLimit=240000", "-XX:NodeLimitFudgeFactor=8000")),
+    Workaround(
+        "parallel_gc",
+        "On 2 cores G1's concurrent marking and write barriers cost the tasks CPU: ingest at "
+        "scale 0.1 294-320 s with G1, 285-287 s with the parallel collector; JVM peak 9.1 -> "
+        "7.9 GB.",
+        java_options=("-XX:+UseParallelGC",)),
+    Workaround(
+        "uncompressed_cache",
+        "Cached frames (the ingest's typed load, the checks' windows) stay uncompressed: on 2 "
+        "cores compressing the typed payments cost 12 s of 15; memory is plenty.",
+        conf={"spark.sql.inMemoryColumnarStorage.compressed": "false"}),
+]}
+
+
+def session_settings(names: list[str] | tuple[str, ...]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(Spark settings, JVM options) of the named session workarounds."""
+    unknown = [n for n in names if n not in SESSION]
+    if unknown:
+        from jobs.errors import ConfigError
+        raise ConfigError(f"spark.workarounds: unknown workaround {unknown[0]!r} "
+                          f"(expected some of {', '.join(SESSION)})")
+    conf: dict[str, str] = {}
+    options: list[str] = []
+    for name in names:
+        conf.update(SESSION[name].conf)
+        options += SESSION[name].java_options
+    return conf, tuple(options)
+
+
+DRIVER_JAVA_OPTIONS = "spark.driver.extraJavaOptions"
+EXECUTOR_JAVA_OPTIONS = "spark.executor.extraJavaOptions"
+
+
+def with_java_options(conf: dict[str, str], options: tuple[str, ...], local: bool) -> dict[str, str]:
+    """``conf`` with the workarounds' JVM options added to the driver's (local mode: the
+    JVM starts with the session) or the executors' (a cluster: the driver's JVM is
+    spark-submit's)."""
+    if not options:
+        return conf
+    key = DRIVER_JAVA_OPTIONS if local else EXECUTOR_JAVA_OPTIONS
+    return {**conf, key: " ".join([*options, *([conf[key]] if conf.get(key) else [])])}
+
+
+# ---------------------------------------------------------------------------------
+# Code workarounds
+# ---------------------------------------------------------------------------------
+@contextmanager
+def union_partitioning_off(spark: SparkSession) -> Iterator[None]:
+    """Plan and run with unions that advertise no output partitioning (see
+    ``no_union_output_partitioning``), whatever the session says; restored afterwards."""
+    key = "spark.sql.unionOutputPartitioning"
+    before = spark.conf.get(key)
+    spark.conf.set(key, "false")
+    try:
+        yield
+    finally:
+        spark.conf.set(key, before)
+
+
+def detached(df: DataFrame) -> DataFrame:
+    """``df`` materialised as a local checkpoint: its plan no longer refers to its sources.
+
+    A persisted frame would not do: unpersisting the frames it was planned over (the
+    checks' payment window) makes Spark drop and rebuild it, running every rule a second
+    time (tests/unit/test_rules_api.py::test_detect_result_never_reads_the_sources_again)."""
+    return df.localCheckpoint(eager=True)
+
+
+@contextmanager
+def whole_stage_codegen(spark: SparkSession, enabled: bool) -> Iterator[None]:
+    """Whole-stage code generation on or off for the block (restored afterwards). The
+    generator's expressions are wide and most of its frames small: fused code costs more to
+    compile than it saves, except for the big sources (measured in the 5th session)."""
+    key = "spark.sql.codegen.wholeStage"
+    before = spark.conf.get(key, "true")
+    spark.conf.set(key, "true" if enabled else "false")
+    try:
+        yield
+    finally:
+        spark.conf.set(key, before)
+
+
+# Spark loggers whose warnings are expected here and say nothing an operator can act on:
+QUIET_LOGGERS = (
+    # CSV files are read with a positional schema (c0, c1, ...) and their own (alias)
+    # header, which Spark reports for every file
+    "org.apache.spark.sql.catalyst.csv.CSVHeaderChecker",
+    # the checks' local checkpoint of a frame whose columns only differ in nullability
+    # between the logical and the optimised plan ("output columns are expected to the same")
+    "org.apache.spark.sql.execution.LogicalRDD",
+    # ... and, when such a checkpoint is released, that its lineage was truncated
+    "org.apache.spark.rdd.MapPartitionsRDD",
+    # "Truncated the string representation of a plan": wide plans (a source's typing)
+    "org.apache.spark.util.SparkStringUtils",
+)
+
+
+def quiet_expected_warnings(spark: SparkSession) -> None:
+    """Log only errors from :data:`QUIET_LOGGERS` (log4j2, through the JVM)."""
+    jvm = spark.sparkContext._jvm
+    try:
+        for name in QUIET_LOGGERS:
+            jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+                name, jvm.org.apache.logging.log4j.Level.ERROR)
+    except Exception:  # another logging backend: keep Spark's messages
+        log.debug("could not quiet %s", QUIET_LOGGERS, exc_info=True)
+
+
+def with_own_properties(spark: SparkSession, fn):
+    """``fn``, to run in another thread with its own copy of this thread's Spark local
+    properties (job group and description, SQL execution id...). Wrap once per call:
+    PySpark copies the properties when it wraps, so one wrapper run by several threads
+    would have them share, and overwrite, a single copy (the ingest's sources labelled
+    each other's jobs)."""
+    from pyspark.util import inheritable_thread_target
+
+    return inheritable_thread_target(spark)(fn)
