@@ -16,7 +16,8 @@ from pyspark.sql import SparkSession
 
 from jobs import fs, lock, runlog, tables
 from jobs.config import Config
-from jobs.gold import lifecycle
+from jobs.errors import safe_message
+from jobs.gold import feedback, lifecycle
 from jobs.gold.summary import summarize
 from jobs.gold.warnings import build_detected
 from jobs.ingest.job import IngestResult, ingest
@@ -83,25 +84,33 @@ def _run(spark, cfg, landing, warehouse, check_date, run_id, started_at) -> RunR
     ingested: IngestResult | None = None
     try:
         with timer.stage("ingest"):
-            ingested = ingest(spark, cfg, landing, warehouse, check_date, run_id)
+            ingested = ingest(spark, cfg, landing, warehouse, check_date, run_id,
+                              row_checks=feedback.row_checks(spark, warehouse))
         with timer.stage("feedback"):
             # every silver feedback row not yet recorded as applied (meta/feedback_applied):
             # rows loaded by this run, and any a crashed run loaded but did not apply
-            feedback = tables.read_silver(spark, warehouse, cfg.contract["feedback"])
-            feedback_stats = lifecycle.apply_feedback(spark, warehouse, feedback, run_id)
+            rows = tables.read_silver(spark, warehouse, cfg.contract[feedback.SOURCE])
+            feedback_stats = feedback.apply_feedback(spark, warehouse, rows, run_id)
         with timer.stage("checks"):
-            silver = tables.read_all_silver(spark, warehouse, cfg.contract)
-            candidates = detect(silver, check_date, cfg.rules, cfg.contract)
-            detected = build_detected(candidates, silver, cfg, check_date)
-            detection_stats = lifecycle.apply_detection(spark, warehouse, detected, check_date, run_id)
+            inputs = lifecycle.detection_inputs(check_date, rules_fingerprint(cfg), ingested.loaded)
+            if lifecycle.detection_is_current(spark, warehouse, inputs):
+                # nothing new since the last detection, same date and rules: the same warnings
+                detection_stats = {"check_date": check_date.isoformat(), "skipped":
+                                   "nothing new since the last detection (same check date, rules and data)"}
+            else:
+                silver = tables.read_all_silver(spark, warehouse, cfg.contract)
+                candidates = detect(silver, check_date, cfg.rules, cfg.contract)
+                detected = build_detected(candidates, silver, cfg, check_date)
+                detection_stats = lifecycle.apply_detection(spark, warehouse, detected, check_date, run_id)
+                lifecycle.record_detection_inputs(spark, warehouse, inputs)
     except Exception as exc:
         _record(spark, warehouse, base, ingested, timer, outcome="FAILED", exit_code=3,
-                error=f"{type(exc).__name__}: {_first_line(exc)}")
+                error=safe_message(exc, 500))
         raise
     failed = ingested.failed_files
     exit_code = 1 if failed else 0
     batches = runlog.latest_batches(spark, warehouse)
-    stale = runlog.stale_sources(batches, cfg.contract.names, check_date, cfg.run.stale_source_days)
+    stale = runlog.stale_sources(batches, cfg.contract, check_date, cfg.run.stale_source_days)
     by_rule = lifecycle.warning_counts(spark, warehouse)
     stats = {"ingest": _ingest_counts(ingested), "feedback": feedback_stats, "detection": detection_stats}
     _record(spark, warehouse, base, ingested, timer, outcome="PARTIAL" if failed else "SUCCESS",
@@ -113,6 +122,14 @@ def _run(spark, cfg, landing, warehouse, check_date, run_id, started_at) -> RunR
     return RunResult(run_id=run_id, check_date=check_date, exit_code=exit_code, failed_files=failed,
                      summary=summary, timings=timer.seconds, counts=stats,
                      unknown_sources=ingested.unknown_sources, interrupted_runs=interrupted)
+
+
+def rules_fingerprint(cfg: Config) -> str:
+    """What the warnings depend on besides the data and the date: the rule configuration
+    (switches, parameters, scores, categories) and the warning-id secret."""
+    import hashlib
+
+    return hashlib.sha256(repr((cfg.rules, cfg.run.warning_id_secret)).encode("utf-8")).hexdigest()
 
 
 def _ingest_counts(ingested: IngestResult | None) -> dict:
@@ -142,8 +159,3 @@ def _record(spark, warehouse, base: dict, ingested, timer, *, outcome, exit_code
         })
     except Exception:  # the run log must not hide the run's own error
         log.exception("could not record the run in meta/runs")
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else "")[:500]

@@ -10,7 +10,7 @@ from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs import fs, tables
+from jobs import tables
 
 RUNS_SCHEMA = T.StructType([
     T.StructField("run_id", T.StringType(), False),
@@ -52,20 +52,9 @@ def _frame(spark: SparkSession, row: dict):
 
 
 def _ensure_runs_table(spark: SparkSession, warehouse: str) -> str:
-    """meta/runs with this schema: a table of an earlier version gets the new columns and
-    its NOT NULL end columns relaxed (a RUNNING row has no end yet)."""
-    path = runs_path(warehouse)
-    if not tables.delta_exists(spark, path):
-        spark.createDataFrame([], RUNS_SCHEMA).write.format("delta").mode("append").save(path)
-        return path
-    current = {f.name: f for f in tables.read_delta(spark, path).schema.fields}
-    quoted = fs.qualify(spark, path).replace("`", "``")
-    for f in RUNS_SCHEMA.fields:
-        if f.name not in current:
-            spark.sql(f"ALTER TABLE delta.`{quoted}` ADD COLUMNS ({f.name} {f.dataType.simpleString()})")
-        elif f.nullable and not current[f.name].nullable:
-            spark.sql(f"ALTER TABLE delta.`{quoted}` ALTER COLUMN {f.name} DROP NOT NULL")
-    return path
+    """meta/runs with this schema (a table of an earlier version gets the new columns and
+    its NOT NULL end columns relaxed: a RUNNING row has no end yet)."""
+    return tables.ensure_table(spark, runs_path(warehouse), RUNS_SCHEMA)
 
 
 def record_run(spark: SparkSession, warehouse: str, row: dict) -> None:
@@ -134,13 +123,13 @@ def batch_date(batch: str) -> dt.date | None:
         return None
 
 
-def stale_sources(batches: dict[str, str], sources: list[str], check_date: dt.date,
-                  max_age_days: int) -> list[str]:
+def stale_sources(batches: dict[str, str], contract, check_date: dt.date, max_age_days: int) -> list[str]:
     """Sources whose latest batch is older than ``max_age_days`` at the check date (or
-    that never delivered). Feedback comes from townships, not departments: never stale."""
+    that never delivered). Sources that come back from downstream (``origin: downstream``,
+    the townships' feedback) deliver when they have something to say: never stale."""
     out = []
-    for name in sources:
-        if name == "feedback":
+    for name in contract.names:
+        if contract[name].origin == "downstream":
             continue
         batch = batches.get(name)
         when = batch_date(batch) if batch else None

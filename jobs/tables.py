@@ -80,3 +80,39 @@ def read_silver(spark: SparkSession, warehouse: str, spec: SourceSpec) -> DataFr
 
 def read_all_silver(spark: SparkSession, warehouse: str, contract) -> dict[str, DataFrame]:
     return {name: read_silver(spark, warehouse, contract[name]) for name in contract.names}
+
+
+# Tables stay readable by delta-rs, as downstream tools read them (contract s.4).
+NO_DELETION_VECTORS = {"delta.enableDeletionVectors": "false"}
+
+
+def ensure_table(spark: SparkSession, path: str, schema: T.StructType) -> str:
+    """The Delta table at ``path`` with at least ``schema``: created empty (no deletion
+    vectors) when missing; a table of an earlier version gets the columns it lacks and
+    its NOT NULL columns relaxed where ``schema`` allows nulls. Returns ``path``."""
+    from delta.tables import DeltaTable
+
+    from jobs import fs
+
+    quoted = fs.qualify(spark, path).replace("`", "``")   # SQL's delta.`<path>` takes absolute paths
+    if not delta_exists(spark, path):
+        builder = DeltaTable.createIfNotExists(spark).location(fs.qualify(spark, path)).addColumns(schema)
+        for key, value in NO_DELETION_VECTORS.items():
+            builder = builder.property(key, value)
+        builder.execute()
+        return path
+    current = {f.name: f for f in read_delta(spark, path).schema.fields}
+    for f in schema.fields:
+        if f.name not in current:
+            spark.sql(f"ALTER TABLE delta.`{quoted}` ADD COLUMNS (`{f.name}` {f.dataType.simpleString()})")
+        elif f.nullable and not current[f.name].nullable:
+            spark.sql(f"ALTER TABLE delta.`{quoted}` ALTER COLUMN `{f.name}` DROP NOT NULL")
+    return path
+
+
+def merge_metric(metrics: DataFrame | None, name: str) -> int:
+    """A count from the DataFrame a Delta MERGE returns (0 when not reported)."""
+    if metrics is None or name not in metrics.columns:
+        return 0
+    row = metrics.first()
+    return int(row[name] or 0) if row else 0

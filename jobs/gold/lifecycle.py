@@ -1,18 +1,8 @@
-"""The warnings lifecycle (contract README s.5): feedback first, then detection; one MERGE each.
+"""The warnings lifecycle (contract README s.5): detection's one MERGE, and the check date.
 
 ``gold/warnings`` holds one row per (rule_id, person_id) ever detected. A run with check
-date ``D`` calls :func:`apply_feedback` with the feedback rows it loaded, then
+date ``D`` applies the feedback first (:mod:`jobs.gold.feedback`), then calls
 :func:`apply_detection` with the rows :func:`jobs.gold.warnings.build_detected` made.
-
-Feedback
-    Rows already recorded in ``meta/feedback_applied`` (by ``feedback_id`` and ``_batch``)
-    are skipped, so a row is applied once, and a corrected row (same id, later batch) is
-    applied again. Per warning, the remaining rows with an outcome apply in order of
-    ``verified_at`` (undated first), then ``feedback_id``: the last one sets the status
-    (CONFIRMED or DISMISSED); a row without an outcome has no effect. Only the status and
-    ``run_id`` change: a DISMISSED warning keeps the evidence it had. The warnings MERGE
-    commits before the rows are recorded: a crash in between re-applies the same outcome
-    at the rerun, which changes nothing (a row is only updated when its status differs).
 
 Detection
     - fires, unknown or RESOLVED -> NEW (``first_detected`` = D the first time only);
@@ -51,24 +41,17 @@ from jobs import fs
 from jobs.errors import CheckDateError
 from jobs.gold.warnings import WARNING_COLUMNS, WARNINGS_SCHEMA
 from jobs.rules.evidence import evidence_rows
-from jobs.tables import FEEDBACK_APPLIED, WARNINGS, delta_exists, table_path
+from jobs.tables import WARNINGS, delta_exists, ensure_table, table_path
 
 log = logging.getLogger(__name__)
 
 NEW, OPEN, RESOLVED, CONFIRMED, DISMISSED = "NEW", "OPEN", "RESOLVED", "CONFIRMED", "DISMISSED"
 STATUSES = (NEW, OPEN, RESOLVED, CONFIRMED, DISMISSED)
-OUTCOMES = (CONFIRMED, DISMISSED)
 LATEST_CHECK_DATE_PROPERTY = "hedui.latestCheckDate"
-NO_DELETION_VECTORS = {"delta.enableDeletionVectors": "false"}
-
-FEEDBACK_APPLIED_SCHEMA = T.StructType([
-    T.StructField("feedback_id", T.StringType(), True),
-    T.StructField("_batch", T.StringType(), True),
-    T.StructField("warning_id", T.StringType(), True),
-    T.StructField("outcome", T.StringType(), True),
-    T.StructField("verified_at", T.DateType(), True),
-    T.StructField("run_id", T.StringType(), True),
-])
+# A fingerprint of what the last detection was computed from (check date, rule
+# configuration, the files loaded into silver): equal inputs give equal warnings, so a run
+# with nothing new can leave the table as it is (:func:`detection_is_current`).
+DETECTION_INPUTS_PROPERTY = "hedui.detectionInputs"
 
 # Columns taken from the detected row when a warning fires and is not (still) dismissed.
 REFRESHED = ["rule_id", "category", "person_id", "person_name", "county_code", "township_code",
@@ -82,26 +65,9 @@ def warnings_path(warehouse: str) -> str:
     return table_path(warehouse, *WARNINGS)
 
 
-def feedback_applied_path(warehouse: str) -> str:
-    return table_path(warehouse, *FEEDBACK_APPLIED)
-
-
-def _ensure_table(spark: SparkSession, path: str, schema: T.StructType) -> str:
-    from delta.tables import DeltaTable
-
-    if not delta_exists(spark, path):
-        # the builder, like SQL's delta.`<path>`, takes an absolute path only
-        builder = DeltaTable.createIfNotExists(spark).location(fs.qualify(spark, path)).addColumns(schema)
-        for key, value in NO_DELETION_VECTORS.items():
-            builder = builder.property(key, value)
-        builder.execute()
-        log.info("created Delta table %s", path)
-    return path
-
-
 def ensure_warnings_table(spark: SparkSession, warehouse: str) -> str:
     """Create ``gold/warnings`` (empty, exact schema) unless it exists; return its path."""
-    return _ensure_table(spark, warnings_path(warehouse), WARNINGS_SCHEMA)
+    return ensure_table(spark, warnings_path(warehouse), WARNINGS_SCHEMA)
 
 
 def _table_properties(spark: SparkSession, path: str) -> dict[str, str]:
@@ -173,98 +139,26 @@ def _set_latest_check_date(spark: SparkSession, path: str, check_date: dt.date) 
               f"('{LATEST_CHECK_DATE_PROPERTY}' = '{check_date.isoformat()}')")
 
 
-def _merge_metric(metrics: DataFrame | None, name: str) -> int:
-    """A count from the DataFrame a Delta MERGE returns (0 when not reported)."""
-    if metrics is None or name not in metrics.columns:
-        return 0
-    row = metrics.first()
-    return int(row[name] or 0) if row else 0
+def detection_inputs(check_date: dt.date, rules_fingerprint: str, loaded_files) -> str:
+    """The fingerprint of detection's inputs: the check date, the rule configuration (its
+    own fingerprint) and the set of (source, file) loaded into silver."""
+    import hashlib
+    import json
+
+    text = json.dumps([check_date.isoformat(), rules_fingerprint, sorted(map(list, loaded_files))])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-# ---------------------------------------------------------------------------------
-# Feedback
-# ---------------------------------------------------------------------------------
-def latest_outcomes(feedback: DataFrame) -> DataFrame:
-    """(warning_id, outcome): per warning, the outcome of its last row with one.
-
-    Order: ``verified_at`` (undated first), then ``feedback_id`` (then ``_batch``).
-    """
-    w = Window.partitionBy("warning_id").orderBy(
-        F.col("verified_at").desc_nulls_last(), F.col("feedback_id").desc(), F.col("_batch").desc())
-    return (feedback.where(F.col("outcome").isin(*OUTCOMES) & F.col("warning_id").isNotNull())
-                    .withColumn("_rn", F.row_number().over(w))
-                    .where(F.col("_rn") == 1)
-                    .select("warning_id", "outcome"))
+def detection_is_current(spark: SparkSession, warehouse: str, inputs: str) -> bool:
+    """The warnings table was last detected from exactly these inputs."""
+    path = warnings_path(warehouse)
+    return delta_exists(spark, path) and _table_properties(spark, path).get(DETECTION_INPUTS_PROPERTY) == inputs
 
 
-def apply_feedback(spark: SparkSession, warehouse: str, feedback_rows: DataFrame | None,
-                   run_id: str, check_date: dt.date | None = None) -> dict:
-    """Apply the feedback rows not applied before; record them in ``meta/feedback_applied``.
-
-    ``feedback_rows`` has the silver feedback columns (``feedback_id``, ``warning_id``,
-    ``outcome``, ``verified_at``, ``_batch``; others are ignored). With ``check_date``,
-    the run's date is checked first (:func:`check_check_date`), so a refused run applies
-    nothing. Returns counts: ``rows``, ``already_applied``, ``applied``,
-    ``without_outcome``, ``unknown_warning`` (among the applied) and ``warnings_changed``.
-    """
-    from delta.tables import DeltaTable
-
-    if check_date is not None:
-        check_check_date(spark, warehouse, check_date)
-    wpath = ensure_warnings_table(spark, warehouse)
-    apath = _ensure_table(spark, feedback_applied_path(warehouse), FEEDBACK_APPLIED_SCHEMA)
-    stats = {"rows": 0, "already_applied": 0, "applied": 0, "without_outcome": 0,
-             "unknown_warning": 0, "warnings_changed": 0}
-    if feedback_rows is None:
-        return stats
-
-    rows = (feedback_rows.select(
-                F.col("feedback_id").cast("string"), F.col("_batch").cast("string"),
-                F.col("warning_id").cast("string"), F.col("outcome").cast("string"),
-                F.col("verified_at").cast("date"))
-            .where(F.col("feedback_id").isNotNull())
-            .dropDuplicates(["feedback_id", "_batch"]))
-    done = (spark.read.format("delta").load(apath)
-            .select("feedback_id", "_batch", F.lit(True).alias("_done")))
-    known = (spark.read.format("delta").load(wpath)
-             .select("warning_id", F.lit(True).alias("_known")))
-    flagged = (rows.join(done, ["feedback_id", "_batch"], "left")
-                   .join(known, "warning_id", "left")
-                   .persist(StorageLevel.MEMORY_AND_DISK))
-    try:
-        is_fresh = F.col("_done").isNull()
-        counts = flagged.agg(
-            F.count(F.lit(1)).alias("rows"),
-            F.sum((~is_fresh).cast("int")).alias("already_applied"),
-            F.sum((is_fresh & F.col("outcome").isNull()).cast("int")).alias("without_outcome"),
-            F.sum((is_fresh & F.col("_known").isNull()).cast("int")).alias("unknown_warning"),
-        ).first()
-        stats.update({k: counts[k] or 0 for k in ("rows", "already_applied", "without_outcome",
-                                                  "unknown_warning")})
-        stats["applied"] = stats["rows"] - stats["already_applied"]
-        if stats["applied"] == 0:
-            return stats
-
-        fresh = flagged.where(is_fresh)
-        # 1. the statuses (one MERGE; a row is written only when its status changes)
-        metrics = (DeltaTable.forPath(spark, wpath).alias("t")
-                   .merge(latest_outcomes(fresh).alias("s"), "t.warning_id = s.warning_id")
-                   .whenMatchedUpdate(condition="NOT (t.status <=> s.outcome)",
-                                      set={"status": "s.outcome", "run_id": F.lit(run_id)})
-                   .execute())
-        stats["warnings_changed"] = _merge_metric(metrics, "num_updated_rows")
-        # 2. then the record of what was applied (a crash before it re-applies the same
-        #    outcomes at the rerun, which changes nothing)
-        record = fresh.select("feedback_id", "_batch", "warning_id", "outcome", "verified_at",
-                              F.lit(run_id).alias("run_id"))
-        (DeltaTable.forPath(spark, apath).alias("t")
-         .merge(record.alias("s"), "t.feedback_id = s.feedback_id AND t._batch = s._batch")
-         .whenNotMatchedInsertAll()
-         .execute())
-    finally:
-        flagged.unpersist()
-    log.info("feedback: %s", stats)
-    return stats
+def record_detection_inputs(spark: SparkSession, warehouse: str, inputs: str) -> None:
+    """After a detection has committed: the inputs it was computed from."""
+    quoted = fs.qualify(spark, warnings_path(warehouse)).replace("`", "``")
+    spark.sql(f"ALTER TABLE delta.`{quoted}` SET TBLPROPERTIES ('{DETECTION_INPUTS_PROPERTY}' = '{inputs}')")
 
 
 # ---------------------------------------------------------------------------------

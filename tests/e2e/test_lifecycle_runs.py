@@ -121,6 +121,28 @@ def test_detection_moves_every_status_as_the_lifecycle_says(runs):
 def test_identical_rerun_changes_nothing(runs):
     assert runs["third"].exit_code == 0
     assert runs["after3"] == runs["after2"]   # run_id included
+    # nothing new, same date, same rules: the checks are not even run
+    assert "skipped" in runs["third"].counts["detection"]
+    assert runs["third"].counts["ingest"] == {}
+
+
+def test_a_changed_rule_configuration_runs_the_checks_again(spark, cfg, runs, tmp_path):
+    """Same data, same date, but a rule switched off: detection runs, and that rule's open
+    warnings no longer fire (RESOLVED)."""
+    import dataclasses
+    wh = tmp_path / "warehouse"
+    shutil.copytree(runs["wh"], wh)
+    (wh / "_hedui" / "lock").unlink(missing_ok=True)
+    rule = "MEDICAL_BURDEN"
+    spec = cfg.rules.rules[rule]
+    off = dataclasses.replace(cfg, rules=dataclasses.replace(
+        cfg.rules, rules={**cfg.rules.rules, rule: dataclasses.replace(spec, enabled=False)}))
+    result = run(spark, off, str(runs["zone"]), str(wh), D2, "e2e-run-rules-changed")
+    assert "skipped" not in result.counts["detection"]
+    after, before = warnings(spark, wh), runs["after3"]
+    was_open = [k for k, w in before.items() if k[0] == rule and w["status"] in ("NEW", "OPEN")]
+    assert was_open and all(after[k]["status"] == "RESOLVED" for k in was_open)
+    assert all(after[k] == w for k, w in before.items() if k not in was_open)
 
 
 def test_unknown_feedback_is_quarantined(spark, runs):

@@ -14,7 +14,8 @@ import pytest
 
 from jobs import tables
 from jobs.ingest.job import ingest
-from jobs.ingest.landing import UnreadableFile, detect_encoding, parse_header
+from jobs.errors import UnreadableFile
+from jobs.ingest.landing import LandingFile, detect_encoding, parse_header, read_landing_file
 
 from tests.unit.test_ingest import D, P1, P2, P2_OLD, P3
 
@@ -100,11 +101,16 @@ def test_rows_read_counts_records_not_lines(spark, loaded):
     assert log == {name: (len(expected), len(expected), 0, "LOADED") for name, _, expected in FILES}
 
 
-def test_extra_quoted_column_is_kept_in_bronze(spark, loaded):
+def test_extra_quoted_column_is_kept_in_bronze(spark, cfg, loaded):
+    """Bronze keeps the file as it arrived, the extra column with it: read again from
+    bronze, the rows carry it."""
     wh, _ = loaded
-    bronze = tables.read_delta(spark, tables.bronze_path(str(wh), "education"))
-    extra = {r.record_id: r._extra for r in bronze.filter("record_id IN ('E11', 'E12')").collect()}
-    assert extra == {"E11": {"备注,说明": "无"}, "E12": {"备注,说明": None}}
+    name = "gb.csv.gz"
+    copy = wh / "bronze" / "education" / BATCH / name
+    assert copy.read_bytes() == dict((n, d) for n, d, _ in FILES)[name]
+    rows = read_landing_file(spark, LandingFile("education", BATCH, name, str(copy)),
+                             cfg.contract["education"], cfg.ingest).collect()
+    assert {r.record_id: r._extra for r in rows} == {"E11": {"备注,说明": "无"}, "E12": {"备注,说明": None}}
 
 
 def test_a_quoted_header_holds_a_line_break_and_a_comma():

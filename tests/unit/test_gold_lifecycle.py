@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 from pyspark.sql import functions as F
 
-from jobs.gold.lifecycle import (CheckDateError, apply_detection, apply_feedback,
-                                 check_check_date, feedback_applied_path, latest_check_date,
+from jobs.gold.feedback import apply_feedback, feedback_applied_path
+from jobs.gold.lifecycle import (CheckDateError, apply_detection,
+                                 check_check_date, latest_check_date,
                                  warnings_path)
 from jobs.gold.warnings import WARNING_COLUMNS, WARNINGS_SCHEMA
 

@@ -15,9 +15,13 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs import tables
-from jobs.ingest.job import (ingest, job_group, loaded_files, shared_keys, with_own_properties,
-                             with_raw_where_needed, with_resolved_keys, with_shared_flag)
-from jobs.ingest.landing import UnreadableFile, detect_encoding, discover, map_header
+from jobs.errors import UnreadableFile
+from jobs.ingest.bronze import bronze_file_path
+from jobs.ingest.job import ingest, job_group
+from jobs.ingest.keys import shared_keys, with_raw_where_needed, with_resolved_keys, with_shared_flag
+from jobs.ingest.landing import LandingFile, detect_encoding, discover, map_header, read_landing_file
+from jobs.ingest.load import loaded_files
+from jobs.spark.workarounds import with_own_properties
 
 D = dt.date(2026, 10, 15)
 P1 = "11010519491231002X"        # valid 18-digit IDs (GB 11643 examples / id_vectors)
@@ -155,11 +159,19 @@ def test_every_file_form_loads_to_silver(spark, cfg, zone, run_id):
         "2026-09-01/d.parquet": (1, 1, 0, "LOADED"),
         "2026-09-01/e.parquet": (1, 1, 0, "LOADED"),
     }
-    # bronze keeps what arrived, with batch, file and ingest time
-    bronze = tables.read_delta(spark, tables.bronze_path(str(wh), "deaths"))
-    assert bronze.count() == 12
-    assert bronze.filter("report_id = 'R2'").select("person_id").first()[0] == P2_OLD
-    assert bronze.filter("_ingested_at IS NULL OR _batch IS NULL OR _file IS NULL").count() == 0
+    # bronze keeps every file as it arrived, byte for byte, with its size and SHA-256 logged
+    import hashlib
+    for name in ("a.csv", "b.csv", "c.csv.gz", "d.parquet", "e.parquet"):
+        arrived = (landing / "deaths" / "2026-09-01" / name).read_bytes()
+        kept = (wh / "bronze" / "deaths" / "2026-09-01" / name).read_bytes()
+        assert kept == arrived, name
+        row = log[f"2026-09-01/{name}"]
+        assert (row.size, row.sha256) == (len(arrived), hashlib.sha256(arrived).hexdigest())
+    assert not [p for p in (wh / "bronze").rglob("*") if p.name.startswith(".")]   # no .crc, no partial copies
+    # ... and its rows read again from bronze alone are the rows that were read
+    f = LandingFile("deaths", "2026-09-01", "a.csv", bronze_file_path(str(wh), LandingFile("deaths", "2026-09-01", "a.csv", "")))
+    again = read_landing_file(spark, f, cfg.contract["deaths"], cfg.ingest)
+    assert again.count() == 5 and again.filter("report_id = 'R2'").first().person_id == P2_OLD
 
 
 def test_rerun_loads_nothing_twice_and_new_batch_is_incremental(spark, cfg, zone, run_id):
@@ -169,7 +181,7 @@ def test_rerun_loads_nothing_twice_and_new_batch_is_incremental(spark, cfg, zone
     again = ingest(spark, cfg, str(landing), str(wh), D, "run-2")
     assert again.sources == {} and again.files_skipped == 5
     assert silver(spark, wh, "deaths").count() == 6
-    assert tables.read_delta(spark, tables.bronze_path(str(wh), "deaths")).count() == 12
+    assert len(list((wh / "bronze" / "deaths").rglob("*.*"))) == 5
 
     # a later batch corrects R1 (new death date) and adds R11; R2 stays as it was
     write_csv(landing / "deaths" / "2026-10-01" / "a.csv", [
@@ -316,9 +328,8 @@ def test_with_resolved_keys_flags_conflicts_and_picks_one_row_per_key(spark, cfg
 
 
 def test_table_statistics_and_file_size(spark, cfg, tmp_path, run_id):
-    """Bronze keeps Delta statistics for ``_file`` only, silver for its key and the
-    column of its year partition; no Parquet file holds more than
-    ``ingest.max_records_per_file`` rows."""
+    """Silver keeps Delta statistics for its key and the column of its year partition; no
+    Parquet file holds more than ``ingest.max_records_per_file`` rows."""
     import dataclasses
     landing, wh = tmp_path / "l", tmp_path / "w"
     write_csv(landing / "payments" / "2026-10-01" / "p.csv",
@@ -330,9 +341,31 @@ def test_table_statistics_and_file_size(spark, cfg, tmp_path, run_id):
     def props(path):
         return {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES delta.`{path}`").collect()}
 
-    assert props(tables.bronze_path(str(wh), "payments"))["delta.dataSkippingStatsColumns"] == "_file"
     assert props(tables.silver_path(str(wh), "payments"))["delta.dataSkippingStatsColumns"] == "payment_id,pay_month"
-    for path, rows in ((tables.bronze_path(str(wh), "payments"), 8), (tables.silver_path(str(wh), "payments"), 7)):
-        files = spark.read.format("delta").load(path).groupBy(F.input_file_name()).count().collect()
-        assert sum(f["count"] for f in files) == rows
-        assert len(files) >= 3 and max(f["count"] for f in files) <= 3
+    files = (spark.read.format("delta").load(tables.silver_path(str(wh), "payments"))
+             .groupBy(F.input_file_name()).count().collect())
+    assert sum(f["count"] for f in files) == 7
+    assert len(files) >= 3 and max(f["count"] for f in files) <= 3
+
+
+def test_a_malformed_record_fails_its_file_and_nothing_else(spark, cfg, tmp_path, run_id):
+    """A record with more or fewer fields than the header, or an unclosed quote, is no
+    CSV the contract allows: the file is FAILED (retried later), none of its rows loads,
+    the other files of the batch load."""
+    landing, wh = tmp_path / "l", tmp_path / "w"
+    b = landing / "tax" / "2026-10-01"
+    write_csv(b / "ok.csv", ["record_id,person_id,tax_month,income", f"T1,{P1},2026-09,100.50"])
+    write_csv(b / "extra.csv", ["record_id,person_id,tax_month,income", f"T2,{P1},2026-09,1.00",
+                                f"T3,{P2},2026-09,2.00,surplus"])
+    write_csv(b / "short.csv", ["record_id,person_id,tax_month,income", f"T4,{P1},2026-09"])
+    write_csv(b / "open.csv", ["record_id,person_id,tax_month,income", f'T5,{P1},2026-09,"3.00',
+                               f"T6,{P2},2026-09,4.00"])
+    result = ingest(spark, cfg, str(landing), str(wh), D, run_id)
+    r = result.sources["tax"]
+    assert r.files_loaded == ["2026-10-01/ok.csv"]
+    assert set(r.files_failed) == {"2026-10-01/extra.csv", "2026-10-01/short.csv", "2026-10-01/open.csv"}
+    assert all("not valid CSV" in reason for reason in r.files_failed.values())
+    assert [x.record_id for x in silver(spark, wh, "tax").collect()] == ["T1"]
+    assert quarantine(spark, wh).count() == 0
+    log = {x.file: (x.status, x.rows_read) for x in ingest_log(spark, wh).collect()}
+    assert log["2026-10-01/extra.csv"] == ("FAILED", None) and log["2026-10-01/ok.csv"] == ("LOADED", 1)
