@@ -4,7 +4,7 @@ In the module of the rule's category (``jobs/generate/cases/<category>.py``, the
 category of its conf/rules.yaml entry), side by side::
 
     @planted("PROVIDENT_FUND")
-    def provident_fund(w: World, i: int, positive: bool) -> list[Case]:
+    def provident_fund(w: World, i: int, positive: bool) -> list[tuple]:
         ...
 
     @truth("PROVIDENT_FUND")
