@@ -30,6 +30,7 @@ from pyspark.sql import DataFrame
 
 from jobs.generate.common import CASE, LIT_DATE, PICK, RI, U, academic_year, month_index
 from jobs.generate.population import OFF_DEAD, Population, add
+from jobs.generate.profiles import Spread
 
 SEV = "(dis_level <= 2 OR dis_type IN ('INTELLECTUAL', 'MENTAL'))"
 PRISONS = ["云南省第一监狱", "云南省第二监狱", "云南省大理监狱", "云南省女子监狱", "云南省小龙潭监狱", "云南省第三监狱"]
@@ -59,12 +60,30 @@ def _id_key(prefix: str, expr: str, width: int) -> str:
 
 
 class Background:
-    def __init__(self, pop: Population, people: DataFrame):
+    """The background rows of every source: one method per source, named after it (the
+    generator calls the method of each source that has a profile in conf/generate/).
+
+    ``people`` are the people the rows are about; ``spells`` the enrollment spells (of
+    those people unless given), which enrollment and payments rows both derive from.
+    """
+
+    def __init__(self, pop: Population, people: DataFrame, spells: DataFrame | None = None):
         self.pop, self.seed, self.D, self.B1 = pop, pop.seed, pop.D, pop.B1
         self.st = pop.st
         self.people = people
         self.county_name = pop.cfg.geo.counties
         self._x = None
+        self._spells = spells
+
+    def spread(self, how: Spread, n: int) -> "Background":
+        """The same background built from its input ``how.input`` (``people`` or ``spells``)
+        in ``n`` partitions by ``how.key``, in a stable order (so a big source is written by
+        n tasks into n files)."""
+        if how.input == "people":
+            return Background(self.pop, _spread(self.people, n, how.key))
+        if how.input == "spells":
+            return Background(self.pop, self.people, _spread(self.spells(), n, how.key))
+        raise ValueError(f"unknown background input {how.input!r} (expected people or spells)")
 
     def u(self, salt: str, *cols: str) -> str:
         return U(self.seed, salt, *cols)
@@ -307,6 +326,12 @@ class Background:
             f"{_date(reg)} AS reg_date", f"{_date(dereg)} AS dereg_date", f"{k} AS _rk")
 
     # ------------------------------------------------------------------ backflow
+    def spells(self) -> DataFrame:
+        """The enrollment spells (built once per background)."""
+        if self._spells is None:
+            self._spells = self.enrollment_spells()
+        return self._spells
+
     def enrollment_spells(self) -> DataFrame:
         """One row per enrollment with typed dates (the payments job explodes it)."""
         D, B1 = self.D, self.B1
@@ -347,17 +372,17 @@ class Background:
         return df.selectExpr("pk * 16 + s.k AS ek", "pk", "id", "name", "county", "township", "household_id",
                              "s.program AS program", "s.s AS start_date", "s.e AS end_date", "s.amt AS monthly_amount")
 
-    def enrollment(self, spells: DataFrame) -> DataFrame:
-        return spells.selectExpr(
+    def enrollment(self) -> DataFrame:
+        return self.spells().selectExpr(
             _id_key("JZ", "ek", 14) + " AS enrollment_id", "id AS person_id", "name", "program",
             "county AS county_code", "township AS township_code", "household_id",
             f"{_date('start_date')} AS start_date", f"{_date('end_date')} AS end_date",
             "cast(monthly_amount as string) AS monthly_amount", "ek AS _rk")
 
-    def payments(self, spells: DataFrame) -> DataFrame:
+    def payments(self) -> DataFrame:
         """Typed: amount decimal, paid_date date (written as native parquet)."""
         b1 = LIT_DATE(self.B1)
-        df = spells.selectExpr("*", f"months_between(trunc(least(coalesce(end_date, {b1}), {b1}), 'MM'), trunc(start_date, 'MM')) AS _n")
+        df = self.spells().selectExpr("*", f"months_between(trunc(least(coalesce(end_date, {b1}), {b1}), 'MM'), trunc(start_date, 'MM')) AS _n")
         df = df.where("_n >= 0").selectExpr("*", "explode(sequence(0, cast(_n as int))) AS i")
         df = add(df, {"_m": "add_months(trunc(start_date, 'MM'), i)"})
         key = "(ek * 400 + (year(_m) - 2000) * 12 + month(_m))"
@@ -387,3 +412,10 @@ class Background:
             f"CASE WHEN {head_is_a} THEN id ELSE head_id END AS person_id_b",
             f"CASE WHEN {head_is_a} THEN name ELSE head_name END AS name_b",
             "r.kind AS kind", f"{_date('r.d')} AS reg_date", "county AS county_code", "pk * 2 + r.j AS _rk")
+
+
+def _spread(df: DataFrame, n: int, key: str) -> DataFrame:
+    """n partitions in a stable order (so a big source is written by n tasks into n files)."""
+    if n <= 1:
+        return df
+    return df.repartition(n, key).sortWithinPartitions(key)

@@ -1,4 +1,10 @@
-"""`hedui generate`: orchestration (extract nothing, transform from spark.range, load files)."""
+"""`hedui generate`: orchestration (extract nothing, transform from spark.range, load files).
+
+The sources written are those with a generator profile (conf/generate/<source>.yaml,
+:mod:`jobs.generate.profiles`), in the contract's order; each one's background rows are
+the :class:`~jobs.generate.background.Background` method named after it. The planted
+cases and the truth are those of every rule of conf/rules.yaml (:mod:`jobs.generate.cases`).
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,20 +15,21 @@ from decimal import Decimal
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
-from jobs.generate import oracle, planted, settings as S
+from jobs.errors import ConfigError
+from jobs.generate import cases, oracle, settings as S
 from jobs.generate.background import Background
 from jobs.generate.common import U
 from jobs.generate.population import Population, add, build_people
+from jobs.generate.profiles import SourceProfile, load_profiles
+from jobs.generate.world import World, deliver
 from jobs.spark.workarounds import whole_stage_codegen
-from jobs.generate.writer import LOSS_SAFE, PROFILES, Files, format_for_file, n_files_for, profile_for, with_dirt
+from jobs.generate.writer import Files, format_for_file, n_files_for, with_dirt
 
 log = logging.getLogger(__name__)
 
 TMP = "_tmp_generate"
 TRUTH = "_truth/expected.csv"
-# rows at scale 1.0 per source (for the number of files per batch)
-VOLUME = {"payments": 154e6, "medical": 45e6, "household": 3.6e6, "education": 2.2e6, "enrollment": 1.9e6,
-          "tax": 1.2e6, "provident_fund": 0.75e6, "vehicles": 0.85e6, "marriage": 0.7e6}
+BIG = 300_000       # rows of a bulk batch from which fused (whole-stage) code pays off
 
 
 def generate(spark: SparkSession, cfg, out: str, scale: float, seed: int, as_of: dt.date,
@@ -32,15 +39,22 @@ def generate(spark: SparkSession, cfg, out: str, scale: float, seed: int, as_of:
         raise ValueError("scale must be positive")
     st = settings or S.GenerateSettings()
     t0 = time.time()
+    # checked before any work: every rule has its cases and truth, every source its background
+    cases.check(cfg.rules)
+    profiles = load_profiles(cfg.contract)
+    for source in profiles:
+        if not callable(getattr(Background, source, None)):
+            raise ConfigError(f"conf/generate/{source}.yaml: no background method Background.{source} "
+                              f"(jobs/generate/background.py)")
     # the generator's expressions are wide: fused code costs more than it saves (but below)
     with whole_stage_codegen(spark, False):
-        return _generate(spark, cfg, out, scale, seed, as_of, st, t0)
+        return _generate(spark, cfg, profiles, out, scale, seed, as_of, st, t0)
 
 
-def _generate(spark, cfg, out, scale, seed, as_of, st, t0) -> dict:
+def _generate(spark, cfg, profiles: dict[str, SourceProfile], out, scale, seed, as_of, st, t0) -> dict:
     files = Files(spark, out)
     # a fresh landing zone: the generator's own folders are replaced, nothing else is touched
-    for name in [TMP, "_truth", *[n for n in cfg.contract.names if n != "feedback"]]:
+    for name in [TMP, "_truth", *profiles]:
         files.delete(name)
     pop = Population(spark, cfg, scale, seed, as_of, st)
     D, B1, B2 = as_of, pop.B1, pop.B2
@@ -54,67 +68,45 @@ def _generate(spark, cfg, out, scale, seed, as_of, st, t0) -> dict:
     log.info("people ready (%.1fs)", time.time() - t0)
 
     # planted cases, the oracle's verdict and the truth
-    world = planted.World(cfg, seed, D, B1, pop.counties, pop.county_w)
+    world = World(cfg, seed, D, B1, pop.counties, pop.county_w)
     n_pos = max(3, round(st.planted_per_million * S.RESIDENTS / 1e6 * scale))
     n_nm = max(3, round(n_pos * st.near_miss_share))
-    rules = list(planted.CASES)
-    cases = planted.build(world, rules, n_pos, n_nm)
-    typed = {k for k, p in PROFILES.items() if p.typed}
-    delivered = planted.deliver(world, cfg.contract, seed, st.dirt_rate, st.date_format_rate, typed)
-    fired = oracle.evaluate(oracle.ingest(delivered, cfg.contract, D), cfg.rules.all_params(), D,
-                            cfg.rules.enabled)
-    truth = _truth(cases, fired)
-    log.info("%d planted cases, %d planted rows (%.1fs)", len(cases), len(delivered), time.time() - t0)
+    planted = cases.build(world, list(cfg.rules.rules), n_pos, n_nm)
+    typed = {(s, b) for s, p in profiles.items() for b, f in p.batches.items() if f.typed}
+    delivered = deliver(world, cfg.contract, seed, st.dirt_rate, st.date_format_rate, typed)
+    unprofiled = sorted({s for s, _, _ in delivered} - set(profiles))
+    if unprofiled:
+        raise ConfigError(f"conf/generate/{unprofiled[0]}.yaml: planted rows of a source without a generator profile")
+    fired = oracle.evaluate(oracle.ingest(delivered, cfg.contract, D), cfg.rules, D)
+    truth = _truth(planted, fired)
+    log.info("%d planted cases, %d planted rows (%.1fs)", len(planted), len(delivered), time.time() - t0)
 
     # background per source, dirt, planted rows, formats, files
-    spells = bg.enrollment_spells()
-    n_pay = n_files_for(VOLUME["payments"] * scale, st.rows_per_file)
-    n_med = n_files_for(VOLUME["medical"] * scale, st.rows_per_file)
-    sources = {
-        "household": lambda: bg.household(),
-        "deaths": bg.deaths, "funeral": bg.funeral, "prison": bg.prison, "corrections": bg.corrections,
-        "public_employees": bg.public_employees, "provident_fund": bg.provident_fund, "tax": bg.tax,
-        "medical": lambda: Background(pop, _spread(people, n_med, "pk")).medical(),
-        "disability": bg.disability, "education": bg.education, "vehicles": bg.vehicles,
-        "business": bg.business, "enrollment": lambda: bg.enrollment(spells),
-        "payments": lambda: bg.payments(_spread(spells, n_pay, "ek")), "marriage": bg.marriage,
-    }
     sample = people.where(f"{U(seed, 'batch2', 'pk')} < {max(st.dirt_rate, 0.002) * 2}")
     bg2 = Background(pop, sample)
-    corrections = {
-        "household": lambda: add(bg2.household(), {"name": "concat(substring(name, 1, 1), '新', substring(name, 2))"}),
-        "enrollment": lambda: add(bg2.enrollment(bg2.enrollment_spells()),
-                                  {"monthly_amount": "cast(cast(monthly_amount as decimal(14,2)) + 20 as string)"}),
-        "medical": lambda: add(bg2.medical().where("pmod(_rk, 64) = 1"),
-                               {"out_of_pocket": "cast(cast(cast(out_of_pocket as decimal(14,2)) * 0.9 as decimal(14,2)) as string)"}),
-        "deaths": lambda: add(bg2.deaths(), {"cause_code": "'R99'"}),
-        "vehicles": lambda: add(bg2.vehicles(), {"purchase_price": "cast(cast(purchase_price as decimal(14,2)) + 1000 as string)"}),
-    }
     counts: dict[str, int] = {}
-    for source in cfg.contract.names:
-        if source == "feedback" or source not in sources:
-            continue
+    for source, profile in profiles.items():
         spec = cfg.contract[source]
+        n_bulk = n_files_for(profile.volume * scale, st.rows_per_file)
         total = 0
         for b in (1, 2):
-            prof = profile_for(source, b)
+            prof = profile.batches[b]
             frames = []
-            make = sources[source] if b == 1 else corrections.get(source)
-            if make is not None:
-                frames.append(with_dirt(make(), spec, seed, st.dirt_rate, st.date_format_rate, prof.typed,
-                                        f"b{b}", source in LOSS_SAFE))
+            background = _background(bg, profile, n_bulk) if b == 1 else _correction(bg2, profile)
+            if background is not None:
+                frames.append(with_dirt(background, spec, profile, b, seed, st.dirt_rate, st.date_format_rate))
             rows = [r for s, bb, r in delivered if s == source and bb == b]
             if rows:
-                frames.append(_planted_frame(spark, spec, rows, prof.typed))
+                frames.append(_planted_frame(spark, spec, rows))
             if not frames:
                 continue
             df = frames[0]
             for f in frames[1:]:
                 df = df.unionByName(f)
             df = format_for_file(df, spec, prof, seed, f"b{b}")
-            n_files = n_files_for(VOLUME.get(source, 0) * scale, st.rows_per_file) if b == 1 else 1
+            n_files = n_bulk if b == 1 else 1
             # fused code pays off only where there are many rows to run it on
-            big = b == 1 and VOLUME.get(source, 0) * scale >= 300_000
+            big = b == 1 and profile.volume * scale >= BIG
             with whole_stage_codegen(spark, big):
                 total += files.write(df, source, batches[b], f"{source}_{batches[b].replace('-', '')}", prof,
                                      n_files, TMP)
@@ -129,22 +121,31 @@ def _generate(spark, cfg, out, scale, seed, as_of, st, t0) -> dict:
     return counts
 
 
-def _spread(df: DataFrame, n: int, key: str) -> DataFrame:
-    """n partitions in a stable order (so a big source is written by n tasks into n files)."""
-    if n <= 1:
-        return df
-    return df.repartition(n, key).sortWithinPartitions(key)
+def _background(bg: Background, profile: SourceProfile, n_files: int) -> DataFrame:
+    """The bulk batch's background rows of the source (its input spread over its files, if big)."""
+    if profile.spread is not None:
+        bg = bg.spread(profile.spread, n_files)
+    return getattr(bg, profile.source)()
 
 
-def _planted_frame(spark: SparkSession, spec, rows: list[dict], typed: bool) -> DataFrame:
+def _correction(bg2: Background, profile: SourceProfile) -> DataFrame | None:
+    """The correcting batch's background rows: the sample's rows, filtered, columns replaced."""
+    c = profile.correction
+    if c is None:
+        return None
+    df = getattr(bg2, profile.source)()
+    if c.where is not None:
+        df = df.where(c.where)
+    return add(df, c.columns)
+
+
+def _planted_frame(spark: SparkSession, spec, rows: list[dict]) -> DataFrame:
+    """Planted rows as strings (a typed file profile casts them, canonical ISO forms, when formatting)."""
     cols = list(spec.columns)
     schema = T.StructType([T.StructField(c, T.StringType(), True) for c in cols]
                           + [T.StructField("_rk", T.LongType(), False)])
     data = [tuple(r.get(c) for c in cols) + (-(i + 1),) for i, r in enumerate(rows)]
-    df = spark.createDataFrame(data, schema).coalesce(1)
-    if typed:
-        return df  # typed profiles cast strings (canonical ISO forms) when formatting
-    return df
+    return spark.createDataFrame(data, schema).coalesce(1)
 
 
 def _truth(cases, fired: dict) -> list[tuple[str, str, str, str, str]]:

@@ -1,17 +1,22 @@
 """Dirt, file formats and file moves: how each source lands (README s.1).
 
+What differs by source (the columns dirt may empty, the free text that gets line breaks,
+whether rows may be lost, each delivery's file profile) is the source's generator
+profile, conf/generate/<source>.yaml (:mod:`jobs.generate.profiles`).
+
 - ``with_dirt`` adds realistic dirt to background rows in Spark, every choice a hash of
   the row key: valid forms that normalise to the same value (15-digit IDs for people
   born 1900-1999, full-width digits, spaces incl. U+3000 and U+00A0, lower-case x, the
-  three date formats, both month formats), empty optional fields that no rule reads,
-  exact duplicates, and rows that ingest must quarantine but whose loss changes nothing:
-  extra copies of a row with a bad check digit, an impossible date or an empty required
-  field, pairs of rows with
-  a fresh key and different content (KEY_CONFLICT), and - only in sources whose rows can
-  only make a rule fire, never stop one - some rows whose required ID is invalid.
+  three date formats, both month formats), empty optional fields that no rule reads
+  (``may_empty``), line breaks, doubled quotes and commas in one free-text column
+  (``text_with_breaks``), exact duplicates, and rows that ingest must quarantine but
+  whose loss changes nothing: extra copies of a row with a bad check digit, an impossible
+  date or an empty required field, pairs of rows with a fresh key and different content
+  (KEY_CONFLICT), and - only in sources whose rows can only make a rule fire, never stop
+  one (``loss_safe``) - some rows whose required ID is invalid.
 - ``format_for_file`` maps enum codes to Chinese value aliases, headers to aliases and
   shuffles the column order, per file profile.
-- ``write_files`` writes with Spark into a scratch folder and moves the part files to
+- ``Files.write`` writes with Spark into a scratch folder and moves the part files to
   ``<out>/<source>/<batch>/<stem>[-NN].<ext>`` with the Hadoop FileSystem API, so the
   output may be any URI; a UTF-8 BOM is written as the first character of the header.
 """
@@ -21,98 +26,15 @@ import logging
 import math
 import random
 import re
-from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.contract import SourceSpec
 from jobs.generate.common import ID_CHECK, U
+from jobs.generate.profiles import FileProfile, SourceProfile
 
 log = logging.getLogger(__name__)
-
-# columns that no rule reads and no key holds: dirt may empty them
-SAFE_EMPTY = {
-    "enrollment": ["name", "township_code", "household_id", "monthly_amount"],
-    "payments": ["name", "paid_date"],
-    "marriage": ["name_a", "name_b", "county_code"],
-    "funeral": ["name", "cremation_date", "funeral_home"],
-    "household": ["name", "gender", "birth_date", "ethnicity", "township_code"],
-    "deaths": ["name", "cause_code"],
-    "prison": ["name", "prison_name"],
-    "corrections": ["name"],
-    "public_employees": ["name", "employer", "employer_type"],
-    "provident_fund": ["employer", "base_salary"],
-    "tax": ["tax_paid"],
-    "medical": ["hospital", "total_cost", "fund_paid"],
-    "disability": ["name"],
-    "education": ["name", "school"],
-    "vehicles": [],
-    "business": ["business_name"],
-}
-# a free-text column per source that no rule reads: dirt gives it line breaks (LF, CRLF, a
-# lone CR), doubled quotes and commas, which the CSV files then quote (RFC 4180)
-TEXT_WITH_BREAKS = {"education": "school", "medical": "hospital", "public_employees": "employer",
-                    "provident_fund": "employer", "funeral": "funeral_home", "prison": "prison_name",
-                    "business": "business_name"}
-# sources whose rows can only make a rule fire (losing one never makes a rule fire)
-LOSS_SAFE = {"medical", "tax", "provident_fund", "vehicles", "business", "education"}
-
-
-@dataclass(frozen=True)
-class Profile:
-    fmt: str = "csv"              # csv | csv.gz | parquet
-    encoding: str = "UTF-8"       # UTF-8 | UTF-8-BOM | GB18030
-    headers: str = "canonical"    # canonical | alias | mixed
-    values: str = "code"          # code | alias | mixed
-    typed: bool = False           # parquet with native date/int/decimal columns
-    shuffle: bool = False         # columns in another order
-
-    @property
-    def ext(self) -> str:
-        return self.fmt
-
-
-CSV_GB = Profile("csv", "GB18030", "alias", "alias", shuffle=True)
-PROFILES = {
-    ("enrollment", 1): CSV_GB,
-    ("enrollment", 2): Profile("csv", "UTF-8", "canonical", "code"),
-    ("payments", 1): Profile("parquet", typed=True),
-    ("payments", 2): Profile("csv", "UTF-8-BOM", "alias", "mixed"),
-    ("marriage", 1): Profile("csv", "UTF-8-BOM", "alias", "alias"),
-    ("marriage", 2): Profile("csv", "UTF-8", "canonical", "code"),
-    ("funeral", 1): Profile("csv", "UTF-8", "canonical", "code", shuffle=True),
-    ("funeral", 2): Profile("parquet"),
-    ("household", 1): Profile("csv.gz", "GB18030", "alias", "alias"),
-    ("household", 2): Profile("csv", "UTF-8-BOM", "canonical", "mixed"),
-    ("deaths", 1): Profile("parquet"),
-    ("deaths", 2): Profile("csv", "GB18030", "alias", "code"),
-    ("prison", 1): Profile("csv", "UTF-8-BOM", "alias", "code"),
-    ("prison", 2): Profile("csv", "UTF-8", "canonical", "code"),
-    ("corrections", 1): Profile("csv", "GB18030", "canonical", "alias"),
-    ("corrections", 2): Profile("csv", "UTF-8-BOM", "alias", "mixed"),
-    ("public_employees", 1): Profile("csv", "UTF-8", "canonical", "mixed"),
-    ("public_employees", 2): Profile("csv", "GB18030", "alias", "alias"),
-    ("provident_fund", 1): Profile("csv.gz", "UTF-8", "alias", "code"),
-    ("provident_fund", 2): Profile("csv", "UTF-8-BOM", "canonical", "code"),
-    ("tax", 1): Profile("csv", "UTF-8", "mixed", "code", shuffle=True),
-    ("tax", 2): Profile("csv", "GB18030", "alias", "code"),
-    ("medical", 1): Profile("csv", "UTF-8", "canonical", "code"),
-    ("medical", 2): Profile("csv.gz", "GB18030", "alias", "code"),
-    ("disability", 1): Profile("parquet", typed=True),
-    ("disability", 2): Profile("csv", "GB18030", "alias", "alias"),
-    ("education", 1): Profile("csv", "UTF-8-BOM", "canonical", "mixed"),
-    ("education", 2): Profile("csv", "UTF-8", "alias", "alias"),
-    ("vehicles", 1): Profile("csv", "GB18030", "alias", "alias"),
-    ("vehicles", 2): Profile("csv.gz", "UTF-8-BOM", "canonical", "code"),
-    ("business", 1): Profile("csv", "GB18030", "canonical", "alias"),
-    ("business", 2): Profile("csv", "UTF-8", "alias", "mixed", shuffle=True),
-}
-
-
-def profile_for(source: str, batch: int) -> Profile:
-    return PROFILES.get((source, batch), Profile())
-
 
 # ---------------------------------------------------------------------------------
 # Dirt (Spark, background rows)
@@ -155,11 +77,12 @@ def date_form_sql(col: str, u: str) -> str:
             f"ELSE replace({col}, '-', '') END")
 
 
-def with_dirt(df: DataFrame, spec: SourceSpec, seed: int, rate: float, date_rate: float,
-              typed: bool, salt: str, loss_safe: bool) -> DataFrame:
-    """Background rows with dirt (see the module docstring); keeps ``_rk``."""
+def with_dirt(df: DataFrame, spec: SourceSpec, profile: SourceProfile, batch: int, seed: int, rate: float,
+              date_rate: float) -> DataFrame:
+    """Background rows of delivery ``batch`` with dirt (see the module docstring); keeps ``_rk``."""
     if rate <= 0 and date_rate <= 0:
         return df
+    typed, salt, loss_safe = profile.batches[batch].typed, f"b{batch}", profile.loss_safe
     s = f"{spec.name}:{salt}"
     key = spec.key[0]
     key_is_id = spec.columns[key].type == "id"
@@ -239,10 +162,10 @@ def with_dirt(df: DataFrame, spec: SourceSpec, seed: int, rate: float, date_rate
     if req_plain:
         c = req_plain[-1]
         cols[c] = f"CASE WHEN _v = 2 AND {use_missing} THEN NULL ELSE {cols.get(c, c)} END"
-    text = TEXT_WITH_BREAKS.get(spec.name)
+    text = profile.text_with_breaks
     if text:
         cols[text] = text_form_sql(cols.get(text, text), u("text"), rate * 5)
-    for c in SAFE_EMPTY.get(spec.name, []):
+    for c in profile.may_empty:
         base = cols.get(c, c)
         cols[c] = f"CASE WHEN _v < 3 AND {u(f'empty:{c}')} < {rate} THEN NULL ELSE {base} END"
     n_hashes = (len(windows) + 3) // 4
@@ -255,7 +178,7 @@ def with_dirt(df: DataFrame, spec: SourceSpec, seed: int, rate: float, date_rate
 # ---------------------------------------------------------------------------------
 # Formats
 # ---------------------------------------------------------------------------------
-def format_for_file(df: DataFrame, spec: SourceSpec, profile: Profile, seed: int, salt: str) -> DataFrame:
+def format_for_file(df: DataFrame, spec: SourceSpec, profile: FileProfile, seed: int, salt: str) -> DataFrame:
     """Enum values, header names and column order as the file profile says."""
     rng = random.Random(f"{seed}:{spec.name}:{salt}")
     exprs = []
@@ -331,7 +254,7 @@ class Files:
         if self.fs.exists(crc):
             self.fs.delete(crc, False)
 
-    def write(self, df: DataFrame, source: str, batch: str, stem: str, profile: Profile,
+    def write(self, df: DataFrame, source: str, batch: str, stem: str, profile: FileProfile,
               n_files: int, tmp: str) -> int:
         """Write ``df`` as the batch's file(s); returns the number of rows written."""
         obs = Observation(f"rows_{source}_{batch}")
@@ -339,7 +262,7 @@ class Files:
         df = df.coalesce(max(1, n_files))
         tmp_rel = f"{tmp}/{source}/{batch}"
         tmp_path = "/".join([self.out, tmp_rel])
-        if profile.fmt == "parquet":
+        if profile.format == "parquet":
             df.write.mode("overwrite").parquet(tmp_path)
         else:
             if profile.encoding == "UTF-8-BOM":
@@ -351,7 +274,7 @@ class Files:
                       .option("quote", '"').option("escape", '"')
                       .option("ignoreLeadingWhiteSpace", False).option("ignoreTrailingWhiteSpace", False)
                       .option("lineSep", "\n"))
-            if profile.fmt == "csv.gz":
+            if profile.format == "csv.gz":
                 writer = writer.option("compression", "gzip")
             writer.csv(tmp_path)
         parts = sorted(str(st.getPath().getName()) for st in self.fs.listStatus(self.path(tmp_rel))

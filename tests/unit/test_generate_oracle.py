@@ -1,6 +1,7 @@
 """The generator's plain-Python oracle against RULES.md's worked examples (no Spark)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -31,7 +32,7 @@ def payment(pid, month, amount, program="DIBAO", n=[0]):
 
 
 def run(cfg, delivered):
-    return oracle.evaluate(oracle.ingest(delivered, cfg.contract, D), cfg.rules.all_params(), D, cfg.rules.enabled)
+    return oracle.evaluate(oracle.ingest(delivered, cfg.contract, D), cfg.rules, D)
 
 
 def test_deceased_worked_example(cfg):
@@ -91,3 +92,29 @@ def test_key_conflicts_are_quarantined_and_later_batches_win(cfg):
     later = rows("enrollment", a) + rows("enrollment", dict(a, end_date="2026-10-14"), batch="2026-10-15")
     tables = oracle.ingest(later, cfg.contract, D)
     assert tables["enrollment"][0]["end_date"] == dt.date(2026, 10, 14)
+
+
+def with_rule(cfg, rule_id, **changes):
+    spec = dataclasses.replace(cfg.rules.rules[rule_id], **changes)
+    return dataclasses.replace(cfg.rules, rules=dict(cfg.rules.rules, **{rule_id: spec}))
+
+
+def test_only_enabled_rules_run_each_with_its_own_parameters(cfg):
+    d = rows("enrollment", enrollment("E1", P, "DIBAO", "2024-01-01")) + rows(
+        "tax", {"record_id": "T1", "person_id": P, "tax_month": "2025-11", "income": "50000.00"}) + rows(
+        "deaths", {"report_id": "R1", "person_id": P, "death_date": "2026-07-20"})
+    tables = oracle.ingest(d, cfg.contract, D)
+    assert set(oracle.evaluate(tables, cfg.rules, D)) == {("DECEASED", P)}
+    lower = with_rule(cfg, "HIGH_INCOME", params={"income_threshold": Decimal("50000")})
+    assert set(oracle.evaluate(tables, lower, D)) == {("DECEASED", P), ("HIGH_INCOME", P)}
+    off = with_rule(cfg, "DECEASED", enabled=False)
+    assert oracle.evaluate(tables, off, D) == {}
+
+
+def test_the_payment_window_is_the_shared_lookback(cfg):
+    d = rows("enrollment", enrollment("E1", P, "DIBAO", "2025-01-01", "2025-12-31")) + rows(
+        "payments", payment(P, "2024-10", "500.00"))   # M(D) - 24: just before the 24-month window
+    assert run(cfg, d) == {}
+    longer = dataclasses.replace(cfg.rules, shared=dataclasses.replace(cfg.rules.shared, lookback_months=36))
+    assert oracle.evaluate(oracle.ingest(d, cfg.contract, D), longer, D) == {
+        ("PAYMENT_WITHOUT_ENROLLMENT", P): Decimal("500.00")}
