@@ -223,6 +223,148 @@ def summarize(paths: list[str]) -> None:
             print(f"  {name:14s} {min(values):8.2f} {statistics.median(values):8.2f} {max(values):8.2f}")
 
 
+# ---------------------------------------------------------------------------------
+# Baselines: the same landing files read once and written to plain Parquet, by Spark
+# (hedui's own reader, no typing, no Delta) and by DuckDB; and the runs after the first
+# ---------------------------------------------------------------------------------
+def spark_floor(spark, cfg, landing: str, out: str) -> dict:
+    """Spark's own floor: every landing file read once with the platform's reader (encoding
+    and header per file, RFC 4180) and written to plain Parquet, a folder per source."""
+    from functools import reduce
+
+    from pyspark.sql import DataFrame
+
+    from jobs.ingest.landing import discover, read_landing_file
+
+    t0 = time.monotonic()
+    files = discover(spark, landing, cfg.contract).files
+    rows = 0
+    for source in cfg.contract.names:
+        frames = [read_landing_file(spark, f, cfg.contract[source], cfg.ingest) for f in files if f.source == source]
+        if frames:
+            df = reduce(DataFrame.unionByName, frames)
+            df.write.mode("overwrite").parquet(os.path.join(out, source))
+            rows += spark.read.parquet(os.path.join(out, source)).count()
+    return {"seconds": round(time.monotonic() - t0, 1), "rows": rows}
+
+
+def duckdb_floor(landing: str, out: str) -> dict:
+    """DuckDB reading the same files into Parquet, a file per source (GB18030 files
+    transcoded to UTF-8 first, as DuckDB reads UTF-8 only without extensions)."""
+    import codecs
+    import gzip
+    import tempfile
+
+    import duckdb
+
+    t0 = time.monotonic()
+    con = duckdb.connect()
+    os.makedirs(out, exist_ok=True)
+    rows = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for source in sorted(os.listdir(landing)):
+            if source.startswith(("_", ".")):
+                continue
+            selects = []
+            for batch in sorted(os.listdir(os.path.join(landing, source))):
+                for name in sorted(os.listdir(os.path.join(landing, source, batch))):
+                    path = os.path.join(landing, source, batch, name)
+                    if name.endswith(".parquet"):
+                        selects.append(f"SELECT * FROM read_parquet('{path}')")
+                        continue
+                    data = open(path, "rb").read()
+                    if name.endswith(".gz"):
+                        data = gzip.decompress(data)
+                    try:
+                        data.decode("utf-8")
+                    except UnicodeDecodeError:
+                        data = data.decode("gb18030").encode("utf-8")
+                    if data.startswith(codecs.BOM_UTF8):
+                        data = data[3:]
+                    text = os.path.join(tmp, f"{source}-{batch}-{name}.csv")
+                    with open(text, "wb") as fh:
+                        fh.write(data)
+                    selects.append(f"SELECT * FROM read_csv('{text}', header=true, all_varchar=true, "
+                                   f"quote='\"', escape='\"', strict_mode=false)")
+            for i, select in enumerate(selects):
+                target = os.path.join(out, f"{source}-{i}.parquet")
+                con.execute(f"COPY ({select}) TO '{target}' (FORMAT parquet)")
+                rows += con.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchone()[0]
+    return {"seconds": round(time.monotonic() - t0, 1), "rows": rows}
+
+
+def write_increment(spark, cfg, landing: str, day: dt.date, rows: int) -> int:
+    """A new payments batch of ``rows`` rows with new payment ids (copies of delivered
+    ones), in ``<landing>/payments/<day>/``: what the next delivery brings."""
+    from pyspark.sql import functions as F
+
+    from jobs.ingest.landing import discover
+
+    files = discover(spark, landing, cfg.contract).files
+    parquet = [f.path for f in files if f.source == "payments" and f.format == "parquet"]
+    want = max(1, rows)
+    batch = (spark.read.parquet(*parquet).limit(want)
+             .withColumn("payment_id", F.concat(F.col("payment_id"), F.lit("N"))))
+    out = os.path.join(landing, "payments", day.isoformat())
+    tmp = out + ".tmp"
+    batch.coalesce(1).write.mode("overwrite").parquet(tmp)
+    os.makedirs(out, exist_ok=True)
+    part = next(n for n in os.listdir(tmp) if n.startswith("part-"))
+    os.replace(os.path.join(tmp, part), os.path.join(out, "payments_increment.parquet"))
+    shutil.rmtree(tmp)
+    return want
+
+
+def timed_cli(*args: str) -> dict:
+    """``hedui <args>`` in a process of its own (a new JVM, as the daily cron starts it)."""
+    import subprocess
+
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "jobs.cli", *args], capture_output=True, text=True,
+                          cwd=os.path.join(os.path.dirname(__file__), ".."))
+    out = {"seconds": round(time.monotonic() - t0, 1), "exit_code": proc.returncode}
+    for line in proc.stdout.splitlines():
+        if line.strip().startswith("timings:"):
+            out["stages"] = line.split(":", 1)[1].strip()
+    return out
+
+
+TARGETS = {   # issue 24, on this machine
+    "demo_run": ("whole `hedui run` at scale 0.001", 60),
+    "nothing_new": ("`hedui run` again, nothing new, same check date (any scale)", 20),
+    "run_0.1": ("whole `hedui run` at scale 0.1", 180),
+    "increment_0.1": ("a new 1 % batch on a loaded warehouse, scale 0.1", 60),
+    "run_1.0": ("whole `hedui run` at scale 1.0", 1200),
+}
+
+
+def verdicts(out: dict) -> list[str]:
+    """The targets that this benchmark's scale measures, met or not."""
+    scale, lines = out["scale"], []
+    run = out.get("run", {}).get("seconds")
+
+    def line(key, value):
+        what, limit = TARGETS[key]
+        if value is not None:
+            lines.append(f"{what}: {value:.1f} s (target {limit} s): {'met' if value <= limit else 'NOT met'}")
+    if scale <= 0.001:
+        line("demo_run", run)
+    if abs(scale - 0.1) < 1e-9:
+        line("run_0.1", run)
+        line("increment_0.1", out.get("increment", {}).get("seconds"))
+    if abs(scale - 1.0) < 1e-9:
+        line("run_1.0", run)
+    line("nothing_new", out.get("nothing_new", {}).get("seconds"))
+    floor = out.get("spark_floor", {}).get("seconds")
+    ingest = out.get("run", {}).get("stages", {}).get("ingest")
+    if floor and ingest:
+        lines.append(f"ingest {ingest:.1f} s = {ingest / floor:.2f} x Spark's floor ({floor:.1f} s; target within 3 x)")
+    duck = out.get("duckdb_floor", {}).get("seconds")
+    if duck and run:
+        lines.append(f"whole run {run:.1f} s = {run / duck:.1f} x DuckDB reading the same files into Parquet ({duck:.1f} s)")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=0.1, help="generator scale (0.1 ~ 21M rows)")
@@ -233,6 +375,8 @@ def main() -> None:
     ap.add_argument("--skip-run", action="store_true", help="generation only (e.g. scale 1.0)")
     ap.add_argument("--conf", metavar="YAML", help="a configuration file on top of conf/ (as `hedui --conf`), "
                     "e.g. to compare a Spark setting")
+    ap.add_argument("--skip-baselines", action="store_true",
+                    help="no Spark floor, no DuckDB, no nothing-new and incremental runs")
     ap.add_argument("--summarize", nargs="+", metavar="JSON",
                     help="only summarise the outputs of earlier runs (scripts/benchmark.sh RUNS=n)")
     args = ap.parse_args()
@@ -249,6 +393,7 @@ def main() -> None:
 
     speed = machine_speed()
     cfg = load_config("local", args.conf)
+
     conf = {**cfg.spark.conf, "spark.eventLog.enabled": "true", "spark.eventLog.dir": events,
             "spark.eventLog.compress": "false"}
     spark = build_session(dataclasses.replace(cfg.spark, conf=conf), "hedui-benchmark")
@@ -268,14 +413,30 @@ def main() -> None:
         emit(out)
         return
     from jobs.pipeline import run
+    shutil.rmtree(os.path.join(landing, "payments", (as_of + dt.timedelta(days=1)).isoformat()), ignore_errors=True)
     t0 = time.monotonic()
     result = run(spark, cfg, landing, warehouse, as_of, "bench-run")
     secs = time.monotonic() - t0
     read = sum(v["read"] for v in result.counts["ingest"].values())
     out["run"] = {"seconds": round(secs, 1), "stages": result.timings, "rows_ingested": read,
                   "ingest_rows_per_second": int(read / max(result.timings.get("ingest", 1), 0.001))}
+    if not args.skip_baselines:
+        floor = os.path.join(args.work, "floor")
+        out["spark_floor"] = spark_floor(spark, cfg, landing, os.path.join(floor, "spark"))
+        day = as_of + dt.timedelta(days=1)
+        out["increment_rows"] = write_increment(spark, cfg, landing, day, read // 100)
     out.update(stop_measured(spark, events, app_id))
     out["payment_scans_in_run"] = count_payment_scans(event_log(events, app_id))
+    if not args.skip_baselines:
+        conf = ["--conf", args.conf] if args.conf else []
+        out["nothing_new"] = timed_cli("run", "--landing", landing, "--warehouse", warehouse,
+                                       "--as-of", as_of.isoformat(), *conf)
+        out["increment"] = timed_cli("run", "--landing", landing, "--warehouse", warehouse,
+                                     "--as-of", day.isoformat(), *conf)
+        shutil.rmtree(os.path.join(landing, "payments", day.isoformat()), ignore_errors=True)
+        out["duckdb_floor"] = duckdb_floor(landing, os.path.join(floor, "duckdb"))
+        shutil.rmtree(floor, ignore_errors=True)
+    out["targets"] = verdicts(out)
     emit(out)
 
 

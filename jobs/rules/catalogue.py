@@ -360,3 +360,89 @@ def child_unsupported(f: Facts) -> Finding:
                  values=("household_id", "relation_to_head", "status", "father_id", "mother_id"),
                  pref=PREF_HOUSEHOLD),
         _about(parent_rows, "person_id", "_child")])
+
+
+# ---------------------------------------------------------------------------------
+# Income, monitoring, disasters, old age (social insurance, rural revitalisation,
+# emergency management, the household registry)
+# ---------------------------------------------------------------------------------
+def _family_links(family: DataFrame) -> DataFrame:
+    """The household and marriage rows that make the members of each family (evidence)."""
+    return family.filter(F.col("link_source").isNotNull()).select(
+        "person_id", F.col("link_source").alias("source"), F.col("link_key").alias("key"),
+        F.col("link_values").alias("values"), F.lit(None).cast("string").alias("_county"),
+        F.lit(None).cast("string").alias("_name"), F.lit(PREF_OTHER).alias("_pref"),
+        F.lit(None).cast("long").alias("_order"))
+
+
+@rule("FAMILY_INCOME")
+def family_income(f: Facts, dibao_standard: Decimal) -> Finding:
+    """Active in DIBAO and the family income (tax income and pensions of the persons in the
+    family over the 12 months ending at M(D)) >= dibao_standard x 12 x those persons."""
+    dibao = f.active_in(("DIBAO",))
+    family = f.family(dibao)
+    income = (family.select("person_id", "member_id")
+              .join(f.income_rows.withColumnRenamed("person_id", "member_id"), "member_id"))
+    totals = income.groupBy("person_id").agg(F.sum("amount").alias("income"))
+    over = (f.family_size(family).join(totals, "person_id")
+            .filter(F.col("income") >= F.lit(dibao_standard) * 12 * F.col("persons")))
+    rows = _only(income, over)
+    behind = rows.select(
+        "person_id", "source", "key",
+        F.when(F.col("member_id") != F.col("person_id"),
+               F.map_concat(F.create_map(F.lit("person_id"), F.col("member_id")), F.col("values")))
+        .otherwise(F.col("values")).alias("values"),
+        F.lit(None).cast("string").alias("_county"), F.lit(None).cast("string").alias("_name"),
+        F.lit(PREF_OTHER).alias("_pref"), F.lit(None).cast("long").alias("_order"))
+    return Finding(_no_amount(over), [_enrollments(f, _only(dibao, over)), behind,
+                                      _family_links(_only(family, over))])
+
+
+@rule("INCOME_COLLAPSE")
+def income_collapse(f: Facts) -> Finding:
+    """Not dead, not covered; an UNEMPLOYMENT_BENEFIT row for one of the 3 months ending at
+    M(D); and nobody in the family (p included) with an EMPLOYEE_CONTRIBUTION > 0 in them."""
+    first, last = f.months_ending(3)
+    months = F.col("month").between(first, last)
+    insurance = f.table("social_insurance")
+    benefits = insurance.filter((F.col("item") == "UNEMPLOYMENT_BENEFIT") & months)
+    benefits = _without(_without(benefits, f.dead), f.covered)
+    family = f.family(benefits)
+    earning = insurance.filter((F.col("item") == "EMPLOYEE_CONTRIBUTION") & (F.col("amount") > 0) & months)
+    working = (family.join(earning.select(F.col("person_id").alias("member_id")).distinct(), "member_id")
+               .select("person_id"))
+    hits = _no_amount(_without(benefits, working))
+    return Finding(hits, [f.evidence(_only(benefits, hits), "social_insurance", order=month_index("month"))])
+
+
+@rule("RURAL_MONITORED")
+def rural_monitored(f: Facts) -> Finding:
+    """Not dead, not covered; monitored on D (identified on or before D, not eliminated by D)."""
+    d = F.lit(f.d)
+    rows = f.table("rural_monitoring").filter(
+        (F.col("identified_date") <= d) & (F.col("eliminated_date").isNull() | (F.col("eliminated_date") > d)))
+    hits = _no_amount(_without(_without(rows, f.dead), f.covered))
+    return Finding(hits, [f.evidence(_only(rows, hits), "rural_monitoring", order=F.unix_date("identified_date"))])
+
+
+@rule("DISASTER_HARDSHIP")
+def disaster_hardship(f: Facts, disaster_days: int, disaster_loss_threshold: Decimal) -> Finding:
+    """Not dead, not covered, not active in TEMP_AID; a disaster in (D - disaster_days, D]
+    whose house collapsed or whose direct loss >= disaster_loss_threshold."""
+    since = f.d - dt.timedelta(days=disaster_days)
+    rows = f.table("disasters").filter(
+        (F.col("event_date") > F.lit(since)) & (F.col("event_date") <= F.lit(f.d))
+        & ((F.col("house_damage") == "COLLAPSED")
+           | F.coalesce(F.col("direct_loss") >= F.lit(disaster_loss_threshold), F.lit(False))))
+    hits = _no_amount(_without(_without(_without(rows, f.dead), f.covered), f.persons_active_in(("TEMP_AID",))))
+    return Finding(hits, [f.evidence(_only(rows, hits), "disasters", order=F.unix_date("event_date"))])
+
+
+@rule("ELDERLY_ALLOWANCE_MISSING")
+def elderly_allowance_missing(f: Facts, elderly_age: int) -> Finding:
+    """Not dead; a household row with status NORMAL; aged elderly_age or more on D; not
+    active in ELDERLY_ALLOWANCE."""
+    old = f.household.filter((F.col("status") == "NORMAL") & (age_on("person_id", f.d) >= elderly_age))
+    hits = _no_amount(_without(_without(old, f.dead), f.persons_active_in(("ELDERLY_ALLOWANCE",))))
+    return Finding(hits, [f.evidence(_only(old, hits), "household",
+                                     values=("household_id", "relation_to_head", "status"), pref=PREF_HOUSEHOLD)])

@@ -334,6 +334,29 @@ class Facts:
                          F.lit("reg_date"), F.col("m_reg_date").cast("string")).alias("link_values"))
         return own.unionByName(household).unionByName(spouse)
 
+    def months_ending(self, n: int) -> tuple[str, str]:
+        """The first and last of the ``n`` months ending at ``M(D)`` (``YYYY-MM``)."""
+        return add_months(self.month, -(n - 1)), self.month
+
+    def family_size(self, family: DataFrame) -> DataFrame:
+        """``person_id``, ``persons``: the distinct persons in each family of ``family``
+        (:meth:`family`; ``p`` once, a spouse who is also in the household once)."""
+        return family.groupBy("person_id").agg(F.count_distinct("member_id").alias("persons"))
+
+    @cached_property
+    def income_rows(self) -> DataFrame:
+        """The rows of family income (RULES.md) over the 12 months ending at M(D), as
+        ``person_id`` (whose income), ``amount`` and the row as evidence columns
+        (``source``, ``key``, ``values``): ``tax.income`` and the PENSION rows of
+        ``social_insurance``."""
+        first, last = self.months_ending(12)
+        tax = self.table("tax").filter(F.col("tax_month").between(first, last))
+        pensions = self.table("social_insurance").filter(
+            (F.col("item") == "PENSION") & F.col("month").between(first, last))
+        rows = [self.evidence(tax, "tax", keep=("income",)).withColumnRenamed("income", "amount"),
+                self.evidence(pensions, "social_insurance", keep=("amount",))]
+        return rows[0].unionByName(rows[1])
+
     # -- parents' state (CHILD_UNSUPPORTED) -----------------------------------------
     @cached_property
     def hardship_rows(self) -> DataFrame:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any, Callable
 
 from jobs.errors import ConfigError
@@ -75,13 +74,6 @@ class RulesConfig:
 
     def params(self, rule_id: str) -> dict[str, Any]:
         return dict(self.rules[rule_id].params)
-
-    def all_params(self) -> SimpleNamespace:
-        """Shared and every rule's parameters as one namespace (their names are unique)."""
-        values = {name: getattr(self.shared, name) for name in SharedParams.__dataclass_fields__}
-        for spec in self.rules.values():
-            values.update(spec.params)
-        return SimpleNamespace(**values)
 
 
 def build_rules(raw: dict, functions: dict[str, RuleFunction] | None = None) -> RulesConfig:
