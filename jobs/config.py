@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from jobs.contract import Contract, load_contract
 from jobs.errors import ConfigError
-from jobs.typed import build, expect
+from jobs.typed import as_path, build, expect, read_yaml  # noqa: F401  (read_yaml, as_path: re-exported)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -148,24 +146,6 @@ def deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
-def read_yaml(path: Path | zipfile.Path | str, what: str = "configuration") -> dict:
-    path = as_path(path)
-    if not path.is_file():
-        raise ConfigError(f"{what} file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
-    return data
-
-
-def as_path(path: Path | zipfile.Path | str) -> Path | zipfile.Path:
-    """A str or path-like as a Path; a :class:`zipfile.Path` (conf/ inside a zip) as is."""
-    return path if isinstance(path, zipfile.Path) else Path(path)
-
-
 def load_config(env: str = "local", conf_file: str | Path | None = None,
                 conf_dir: Path | zipfile.Path | None = None) -> Config:
     """Load base + environment overlay + optional extra file into a validated Config."""
@@ -190,7 +170,7 @@ def build_config(raw: dict, env: str, conf_dir: Path | zipfile.Path) -> Config:
     rules_raw = read_yaml(rules_path, "rules")
     if "rules" in raw:  # an overlay may switch rules or change thresholds
         rules_raw = deep_merge(rules_raw, expect(dict, raw["rules"], "rules"))
-    from jobs.rules.registry import build_rules  # validates every rule's entry against its function
+    from jobs.rules import load_rules  # validates every rule's entry against its function
     spark = build(SparkSettings, raw.get("spark", {}), "spark")
     spark = dataclasses.replace(spark, conf={str(k): _spark_value(v) for k, v in spark.conf.items()})
     return Config(
@@ -202,7 +182,7 @@ def build_config(raw: dict, env: str, conf_dir: Path | zipfile.Path) -> Config:
         run=build(RunSettings, raw.get("run", {}), "run"),
         export=build(ExportSettings, raw.get("export", {}), "export"),
         contract=load_contract(sources_path),
-        rules=build_rules(rules_raw),
+        rules=load_rules(rules_raw),
         geo=load_geo(conf_dir / "geo"),
     )
 

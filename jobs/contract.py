@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from jobs.errors import ConfigError
+from jobs.typed import as_path
 
 TYPES = ("id", "date", "month", "decimal", "int", "enum", "string")
 REASONS = ("INVALID_ID", "MISSING_REQUIRED", "BAD_DATE", "BAD_MONTH", "BAD_NUMBER",
@@ -74,8 +75,6 @@ class Contract:
 
 
 def load_contract(path: Path | str) -> Contract:
-    from jobs.config import as_path  # local import: config imports this module
-
     path = as_path(path)  # a zipfile.Path when conf/ travels inside the --py-files zip
     if not path.is_file():
         raise ConfigError(f"sources file not found: {path}")

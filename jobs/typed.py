@@ -1,12 +1,35 @@
-"""YAML values into typed dataclass fields and function parameters, with the key in
-every error (:class:`~jobs.errors.ConfigError`): the configuration's one validator."""
+"""YAML files and values into typed dataclass fields and function parameters, with the
+key in every error (:class:`~jobs.errors.ConfigError`): the configuration's one reader
+and validator."""
 from __future__ import annotations
 
 import dataclasses
+import zipfile
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
+import yaml
+
 from jobs.errors import ConfigError
+
+
+def read_yaml(path: Path | zipfile.Path | str, what: str = "configuration") -> dict:
+    path = as_path(path)
+    if not path.is_file():
+        raise ConfigError(f"{what} file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def as_path(path: Path | zipfile.Path | str) -> Path | zipfile.Path:
+    """A str or path-like as a Path; a :class:`zipfile.Path` (conf/ inside a zip) as is."""
+    return path if isinstance(path, zipfile.Path) else Path(path)
 
 
 def expect(kind: type, value: Any, key: str):

@@ -3,7 +3,7 @@
 ``build_demo_warehouse(spark, path, cfg)`` writes Delta tables of the warehouse layout
 (contract s.4 and s.5) as three runs of the pipeline would leave them:
 
-- ``gold/warnings``: 30 warnings over 19 rules, 12 counties' codes (one warning without a
+- ``gold/warnings``: 35 warnings over every rule, 12 counties' codes (one warning without a
   county), every status; written once per run, so versions 0, 1, 2 hold the table after
   runs of 2026-08-15, 2026-09-15 and 2026-10-15 (time travel has something to compare);
 - ``meta/runs``: one row per run;
@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pyspark.sql import SparkSession
-from pyspark.sql import types as T
 
 from jobs.gold.warnings import WARNINGS_SCHEMA
-from jobs.ingest.job import INGEST_LOG_SCHEMA, QUARANTINE_SCHEMA
+from jobs.ingest.load import INGEST_LOG_SCHEMA, QUARANTINE_SCHEMA
 from jobs.runlog import RUNS_SCHEMA
 from jobs.tables import INGEST_LOG, QUARANTINE, RUNS, WARNINGS, silver_path, silver_schema, table_path
 
@@ -76,6 +75,11 @@ _WARNINGS = (
     (26, "VEHICLE", "532924", ("NEW", "OPEN", "OPEN"), None),
     (27, "MEDICAL_BURDEN", "532927", (None, None, "NEW"), None),
     (28, "DUPLICATE_PAYMENT", "532901", ("NEW", "OPEN", "OPEN"), "250.00"),
+    (25, "FAMILY_INCOME", "532923", (None, "NEW", "OPEN"), None),
+    (26, "INCOME_COLLAPSE", "532924", (None, None, "NEW"), None),
+    (27, "RURAL_MONITORED", "532927", ("NEW", "OPEN", "OPEN"), None),
+    (13, "DISASTER_HARDSHIP", "532901", (None, "NEW", "RESOLVED"), None),
+    (12, "ELDERLY_ALLOWANCE_MISSING", "532930", (None, None, "NEW"), None),
 )
 _FATHER_IN_PRISON = 29  # the imprisoned father behind CHILD_UNSUPPORTED
 
@@ -263,8 +267,18 @@ def _evidence(n: int, rule_id: str, p: dict, people: list[dict], silver: dict) -
             "BUSINESS": ("business", "record_id", {"role": "LEGAL_REP", "business_type": "ENTERPRISE"}),
             "MEDICAL_BURDEN": ("medical", "settlement_id", {"out_of_pocket_365d": "23500.00"}),
             "EDUCATION_BURDEN": ("education", "record_id", {"stage": "COLLEGE", "academic_year": "2026-2027"}),
+            "FAMILY_INCOME": ("social_insurance", "record_id", {"item": "PENSION", "month": "2026-09",
+                                                                "amount": "2600.00"}),
+            "INCOME_COLLAPSE": ("social_insurance", "record_id", {"item": "UNEMPLOYMENT_BENEFIT",
+                                                                  "month": "2026-09", "amount": "1500.00"}),
+            "RURAL_MONITORED": ("rural_monitoring", "monitor_id", {"monitor_type": "SUDDEN_HARDSHIP",
+                                                                   "identified_date": "2026-03-01"}),
+            "DISASTER_HARDSHIP": ("disasters", "record_id", {"hazard": "EARTHQUAKE", "event_date": "2026-08-20",
+                                                             "house_damage": "COLLAPSED"}),
+            "ELDERLY_ALLOWANCE_MISSING": ("household", "person_id", {"relation_to_head": "HEAD",
+                                                                     "status": "NORMAL"}),
         }[rule_id]
-        if rule_id not in ("MEDICAL_BURDEN", "EDUCATION_BURDEN", "COMMUNITY_CORRECTION"):
+        if rule_id in ("IN_CUSTODY", "PUBLIC_EMPLOYEE", "PROVIDENT_FUND", "HIGH_INCOME", "BUSINESS", "FAMILY_INCOME"):
             enrol("DIBAO")
         add(source, key_col, f"{source[:2].upper()}{n:06d}", None, values)
     return items
@@ -357,8 +371,9 @@ def _write_quality(spark: SparkSession, path: str, people: list[dict]) -> list[t
     for s, b, f, read, status, error, run in files:
         q = n_q.get((s, b, f), 0) if status == "LOADED" else None
         loaded = read - q if status == "LOADED" else None
+        digest = hashlib.sha256(f"{s}/{b}/{f}".encode()).hexdigest()   # of the file as it arrived
         log_rows.append((s, b, f, read, loaded, q, status, error, RUN_IDS[run],
-                         dt.datetime.combine(RUN_DATES[run], dt.time(2, 3))))
+                         dt.datetime.combine(RUN_DATES[run], dt.time(2, 3)), 1000 + 37 * len(log_rows), digest))
     spark.createDataFrame(log_rows, INGEST_LOG_SCHEMA).write.format("delta").mode("overwrite") \
         .save(table_path(path, *INGEST_LOG))
     return sorted(n_q)

@@ -8,7 +8,7 @@ seeded from the seed, and the same ID and name helpers in plain Python.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F

@@ -27,7 +27,6 @@ import datetime as dt
 import io
 import json
 import logging
-import re
 import uuid
 
 from pyspark.sql import SparkSession

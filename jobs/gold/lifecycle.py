@@ -33,9 +33,8 @@ import datetime as dt
 import logging
 
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from jobs import fs
 from jobs.errors import CheckDateError

@@ -14,7 +14,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from jobs.config import CONF_DIR, Config, load_geo, read_yaml
-from jobs.rules.registry import build_rules
+from jobs.rules import load_rules
 from jobs.masking import mask_ids_in_text
 from jobs.gold.lifecycle import NEW, OPEN, STATUSES, warnings_path
 from jobs.tables import delta_exists
@@ -27,7 +27,7 @@ def _names(cfg: Config | None) -> tuple[dict[str, str], dict[str, str]]:
     if cfg is not None:
         rules, counties = cfg.rules, cfg.geo.counties
     else:  # names only: the project's own conf/ (never the specification folder)
-        rules = build_rules(read_yaml(CONF_DIR / "rules.yaml", "rules"))
+        rules = load_rules(read_yaml(CONF_DIR / "rules.yaml", "rules"))
         counties = load_geo(CONF_DIR / "geo").counties
     return {r: s.name_zh for r, s in rules.rules.items()}, dict(counties)
 

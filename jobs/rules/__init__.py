@@ -46,7 +46,7 @@ from jobs.errors import ConfigError
 from jobs.spark import workarounds
 from jobs.spark.workarounds import union_partitioning_off
 from jobs.rules import catalogue  # noqa: F401  (registers the rule functions)
-from jobs.rules.registry import RULES, RulesConfig, rule
+from jobs.rules.registry import RULES, RulesConfig, build_rules, rule
 from jobs.rules.evidence import CANDIDATE_SCHEMA, Finding, assemble
 from jobs.rules.facts import Facts
 
@@ -54,6 +54,11 @@ log = logging.getLogger(__name__)
 
 __all__ = ["CANDIDATE_SCHEMA", "Facts", "Finding", "RULES", "candidates", "detect", "enabled_rules", "rule",
            "union_partitioning_off"]
+
+
+def load_rules(raw: dict) -> RulesConfig:
+    """conf/rules.yaml checked against the catalogue's functions (:mod:`.registry`)."""
+    return build_rules(raw, RULES)
 
 
 def enabled_rules(rules: RulesConfig) -> list[str]:

@@ -381,8 +381,8 @@ def family_income(f: Facts, dibao_standard: Decimal) -> Finding:
     family over the 12 months ending at M(D)) >= dibao_standard x 12 x those persons."""
     dibao = f.active_in(("DIBAO",))
     family = f.family(dibao)
-    income = (family.select("person_id", "member_id")
-              .join(f.income_rows.withColumnRenamed("person_id", "member_id"), "member_id"))
+    members = family.select("person_id", "member_id").distinct()   # a spouse in the household once
+    income = members.join(f.income_rows.withColumnRenamed("person_id", "member_id"), "member_id")
     totals = income.groupBy("person_id").agg(F.sum("amount").alias("income"))
     over = (f.family_size(family).join(totals, "person_id")
             .filter(F.col("income") >= F.lit(dibao_standard) * 12 * F.col("persons")))

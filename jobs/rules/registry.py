@@ -76,11 +76,10 @@ class RulesConfig:
         return dict(self.rules[rule_id].params)
 
 
-def build_rules(raw: dict, functions: dict[str, RuleFunction] | None = None) -> RulesConfig:
-    """conf/rules.yaml (merged with any overlay) as a validated :class:`RulesConfig`."""
-    if functions is None:
-        import jobs.rules.catalogue  # noqa: F401  (registers the rule functions)
-        functions = RULES
+def build_rules(raw: dict, functions: dict[str, RuleFunction]) -> RulesConfig:
+    """conf/rules.yaml (merged with any overlay) as a validated :class:`RulesConfig`,
+    against ``functions`` (rule id -> function: :data:`RULES` once the catalogue is
+    imported, see :func:`jobs.rules.load_rules`)."""
     for key in raw:
         if key not in ("shared", "score", "categories", "rules"):
             raise ConfigError(f"rules.{key}: unknown key (expected shared, score, categories, rules)")

@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from decimal import Decimal
 

@@ -19,7 +19,7 @@ from jobs import tables
 from jobs.gold.export import export_counties
 from jobs.gold.lifecycle import CheckDateError
 from jobs.pipeline import run
-from tests.e2e.params import E2E_DATE, E2E_RUN
+from tests.e2e.params import E2E_DATE
 
 pytestmark = pytest.mark.slow
 D2 = E2E_DATE + dt.timedelta(days=1)
