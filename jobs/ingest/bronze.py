@@ -10,10 +10,7 @@ The copy streams inside the JVM (Hadoop's file systems: any URI; one call per fi
 bytes through Python) into a temporary name, then renames it over the final one: a copy
 cut short by a crash is never mistaken for a whole file, and the rerun copies again.
 
-Chosen by measurement over a Delta copy of every row (docs/BENCHMARKS.md, "Bronze"):
-writing the payments' rows to a bronze Delta table cost 54 CPU-seconds at scale 0.1, and
-reading them back again before typing; the byte copy of the same files takes about a
-second.
+Chosen by measurement over a Delta copy of every row (docs/BENCHMARKS.md, "Bronze").
 """
 from __future__ import annotations
 

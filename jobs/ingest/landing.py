@@ -191,9 +191,8 @@ def read_csv(spark: SparkSession, f: LandingFile, spec: SourceSpec,
     return _canonical_frame(df, header, mapped, spec, f, F.col(_CORRUPT).isNotNull())
 
 
-# RFC 4180 (contract section 1); measured at scale 0.1 (docs/BENCHMARKS.md): multi-line
-# mode reads the medical claims' two 223 MB files in 2.1-2.4 s against 3.3-3.5 s line by
-# line, and one such file in 2.0-2.4 s on one core against 1.7-1.8 s on two.
+# RFC 4180 (contract section 1): multi-line mode, whatever the file (docs/BENCHMARKS.md,
+# "Reading CSV as RFC 4180", has the measurement that chose it over a scan for line breaks).
 # A record with more or fewer fields than the header (or an unclosed quote) is Spark's
 # "corrupt record": PERMISSIVE mode keeps the row and names it in this column, so the
 # ingest can refuse the file (a silent shift of values would be a wrong parse).

@@ -90,8 +90,8 @@ def _pairs_predicate(pairs: list[tuple[str, str]], columns: tuple[str, str]) -> 
 
 
 # Delta collects min/max/null-count statistics of the first 32 columns of every file it
-# writes; for a load that is as costly as writing the Parquet itself (measured on the
-# payments). Silver keeps them for its key and the column its year partition comes from.
+# writes, which costs about as much as writing the Parquet itself (docs/BENCHMARKS.md).
+# Silver keeps them for its key and the column its year partition comes from.
 def stats_columns(columns: list[str]) -> dict[str, str]:
     """Table property limiting Delta's file statistics to ``columns``."""
     return {"delta.dataSkippingStatsColumns": ",".join(columns)}

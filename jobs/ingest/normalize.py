@@ -66,8 +66,8 @@ def strip(col: Column) -> Column:
 
     ``btrim`` with a list of characters looks each end character up in the list; most
     values begin and end with a character that cannot be white space, and skip it (the
-    test compares characters by code point: UTF-8 bytes sort that way). Measured 3x
-    faster on the payments than ``btrim`` alone."""
+    test compares characters by code point: UTF-8 bytes sort that way); see
+    docs/BENCHMARKS.md, "What the ingest does to be fast"."""
     return F.when(is_plain_char(F.substring(col, 1, 1)) & is_plain_char(F.substring(col, -1, 1)), col
                   ).otherwise(F.btrim(col, F.lit(WHITE_SPACE)))
 
@@ -112,8 +112,7 @@ def clean_id(col: Column, is_plain: Column | None = None) -> Column:
     """Step 1: full-width digits and X to ASCII, all white space removed, upper case
     (``translate`` drops the characters it has no replacement for). A plain value
     (:func:`is_plain_id`, or ``is_plain`` when given) is kept as it is: ``translate``
-    looks every character up in a map, a regular expression is cheaper (payments' IDs:
-    12 s -> 8 s)."""
+    looks every character up in a map, a regular expression is cheaper."""
     plain = is_plain_id(col) if is_plain is None else is_plain
     return F.when(plain, col).otherwise(F.upper(F.translate(col, _FULL_WIDTH + WHITE_SPACE, _HALF_WIDTH)))
 

@@ -404,7 +404,7 @@ def income_collapse(f: Facts) -> Finding:
     M(D); and nobody in the family (p included) with an EMPLOYEE_CONTRIBUTION > 0 in them."""
     first, last = f.months_ending(3)
     months = F.col("month").between(first, last)
-    insurance = f.table("social_insurance")
+    insurance = f.insurance_window
     benefits = insurance.filter((F.col("item") == "UNEMPLOYMENT_BENEFIT") & months)
     benefits = _without(_without(benefits, f.dead), f.covered)
     family = f.family(benefits)

@@ -344,6 +344,14 @@ class Facts:
         return family.groupBy("person_id").agg(F.count_distinct("member_id").alias("persons"))
 
     @cached_property
+    def insurance_window(self) -> DataFrame:
+        """social_insurance rows of the 12 months ending at M(D) (persisted): the family
+        income's pensions and INCOME_COLLAPSE's 3 months read it."""
+        first, last = self.months_ending(12)
+        rows = self._prune_years(self.table("social_insurance"), int(first[:4]), self.d.year)
+        return self._persist(rows.filter(F.col("month").between(first, last)))
+
+    @cached_property
     def income_rows(self) -> DataFrame:
         """The rows of family income (RULES.md) over the 12 months ending at M(D), as
         ``person_id`` (whose income), ``amount`` and the row as evidence columns
@@ -351,8 +359,7 @@ class Facts:
         ``social_insurance``."""
         first, last = self.months_ending(12)
         tax = self.table("tax").filter(F.col("tax_month").between(first, last))
-        pensions = self.table("social_insurance").filter(
-            (F.col("item") == "PENSION") & F.col("month").between(first, last))
+        pensions = self.insurance_window.filter(F.col("item") == "PENSION")
         rows = [self.evidence(tax, "tax", keep=("income",)).withColumnRenamed("income", "amount"),
                 self.evidence(pensions, "social_insurance", keep=("amount",))]
         return rows[0].unionByName(rows[1])
