@@ -20,7 +20,17 @@ step hashes. The background is built so that it never fires a rule (RULES.md):
   academic year, tuition caps keep any household under 10000;
 - every valid disability certificate of a DIBAO member comes with DISABLED_LIVING, every
   severe one (outside TEKUN) with DISABLED_CARE from its issue date; orphans are never
-  disabled; dates of certificates are never after the bulk delivery.
+  disabled; dates of certificates are never after the bulk delivery;
+- everyone aged 80 and over (living, NORMAL household row) holds ELDERLY_ALLOWANCE from the
+  month of the 80th birthday, paid monthly like every programme;
+- pensions of people in covered households are small (under 1000.00 a month, while tax
+  income goes to uncovered households only), so no DIBAO family reaches its standard;
+- an unemployment benefit in the last 3 months of D goes only to the covered, to members
+  of a household whose head contributes every month, or to people whose own
+  contributions resume inside those months (re-employed);
+- rural monitoring rows of people not covered were all eliminated before the bulk
+  delivery; a disaster in the last 90 days that collapsed a house or cost 30000.00 or more
+  happens only to covered heads or to heads who received TEMP_AID after it.
 """
 from __future__ import annotations
 
@@ -28,7 +38,7 @@ import datetime as dt
 
 from pyspark.sql import DataFrame
 
-from jobs.generate.common import CASE, LIT_DATE, PICK, RI, U, academic_year, month_index
+from jobs.generate.common import CASE, LIT_DATE, PICK, RI, U, academic_year, month_from_index, month_index
 from jobs.generate.population import OFF_DEAD, Population, add
 from jobs.generate.profiles import Spread
 
@@ -44,6 +54,15 @@ PF_EMPLOYERS = ["大理啤酒有限公司", "云南大理药业股份有限公�
                 "中国移动大理分公司", "下关沱茶集团", "大理州人民医院", "祥云县教育体育局"]
 SCHOOLS = {"PRESCHOOL": "幼儿园", "PRIMARY": "中心小学", "JUNIOR": "第一中学", "SENIOR": "第一中学",
            "VOCATIONAL": "职业高级中学", "COLLEGE": "大理大学"}
+SI_EMPLOYERS = ["大理州人民医院", "大理大学", "大理啤酒有限公司", "下关沱茶（集团）股份有限公司", "云南大理药业股份有限公司",
+                "红塔集团大理卷烟厂", "大理旅游集团有限责任公司", "大理州城市建设投资有限公司", "大理州交通运输投资集团",
+                "洱源县邓川蝶泉乳业有限公司", "宾川县宏源果业有限公司", "鹤庆县新华银器工艺品有限公司", "剑川县木雕艺术有限公司",
+                "祥云县财富工业园区管理委员会", "大理苍山饭店", "中国移动大理分公司", "大理供电局", "巍山县南诏食品有限公司",
+                "弥渡县密祉花灯文化有限公司", "云龙县诺邓火腿有限公司", "大理海东开发建设有限公司", "漾濞县核桃产业有限公司"]
+UB_TIERS = [1710, 1548, 1386]      # unemployment benefit a month (90% of Yunnan's minimum wage, by tier)
+HAZARDS = [("EARTHQUAKE", 8), ("FLOOD", 24), ("LANDSLIDE", 22), ("FIRE", 16), ("DROUGHT", 14), ("ACCIDENT", 9), ("OTHER", 7)]
+# earthquakes of Dali prefecture: an EARTHQUAKE record is dated on one of them (those before the delivery)
+QUAKES = [dt.date(2013, 3, 3), dt.date(2013, 4, 17), dt.date(2016, 5, 18), dt.date(2017, 3, 27), dt.date(2021, 5, 21)]
 WORDS = ["兴旺", "鑫源", "苍洱", "洱海", "金花", "宏达", "银桥", "白族", "三塔", "下关", "凤仪", "剑湖"]
 
 
@@ -325,6 +344,157 @@ class Background:
             "b.t AS business_type", "b.r AS role", f"{_money('round(b.sh, 2)')} AS share_pct",
             f"{_date(reg)} AS reg_date", f"{_date(dereg)} AS dereg_date", f"{k} AS _rk")
 
+    def social_insurance(self) -> DataFrame:
+        """Contributions, pensions and unemployment benefits: one row per person, item and
+        month over the 36 months up to the bulk delivery.
+
+        Heads of two or more who contribute (``_steady``) do so every month, so the members
+        of their household may draw a benefit at any time; anyone else's benefit in the last
+        3 months of D is the covered's, or is followed by contributions inside them.
+        Pensions start at 60 (men) or 55 (women), stop with the death month and are not paid
+        in prison or custody; in covered households they are under 1000.00 a month.
+        """
+        st = self.st
+        m0, m_b1, m_d = month_index(self.D) - 35, month_index(self.B1), month_index(self.D)
+        born = "((year(birth_date) - 2000) * 12 + month(birth_date) - 1)"
+        retire = "CASE WHEN male THEN 60 ELSE 55 END"
+        df = self.x().where("kind IN ('family', 'collective', 'dead')")
+        df = add(df, {
+            "_earner_hh": (f"kind = 'family' AND size >= 2 AND head_age BETWEEN 22 AND 59 AND cls <> 'TEKUN'"
+                           f" AND {self.u('si_head', 'hh')} < {st.head_contributor_rate}"),
+            "_work": "alive AND age BETWEEN 18 AND 59 AND NOT prisoner AND NOT custody",
+            "_adult": f"{born} + 216",
+        })
+        df = add(df, {"_steady": "_earner_hh AND role = 'HEAD'"})
+        df = add(df, {"_pension": (
+            f"NOT _steady AND NOT prisoner AND NOT custody AND cls <> 'TEKUN' AND kind <> 'collective'"
+            f" AND {self.u('si_p', 'pk')} < {st.pensioner_rate}"
+            f" AND CASE WHEN kind = 'dead' THEN age_death >= {retire} AND death_date >= {LIT_DATE(month_from_index(m0))}"
+            f" ELSE age >= {retire} END")})
+        df = add(df, {"_unemp": (f"_work AND NOT _pension AND NOT _steady AND age >= 20"
+                                 f" AND {self.u('si_u', 'pk')} < {st.unemployed_rate}")})
+        df = add(df, {
+            "_contrib": f"_steady OR (_work AND NOT _pension AND NOT _unemp AND {self.u('si_c', 'pk')} < {st.contributor_rate})",
+            "_c_a": (f"greatest(_adult, CASE WHEN _steady THEN {m0} WHEN {self.u('si_cf', 'pk')} < 0.08"
+                     f" THEN {m0} + {self.ri('si_cfm', 1, 34, 'pk')} ELSE {m0} END)"),
+            "_c_b": (f"CASE WHEN _steady THEN {m_b1} WHEN {self.u('si_cl', 'pk')} < 0.06"
+                     f" THEN {m_b1} - {self.ri('si_clm', 1, 30, 'pk')} ELSE {m_b1} END"),
+            "_e": self.ri("si_ue", m0 + 2, m_b1, "pk"),
+            "_n": self.ri("si_un", 3, 12, "pk"),
+            "_protected": "covered_hh OR (kind = 'family' AND role <> 'HEAD' AND _earner_hh)",
+            "_base": f"4000 + {self.ri('si_base', 0, 110, 'pk')} * 100",
+            "_pbase": (f"CASE WHEN covered_hh THEN 500 + {self.ri('si_pl', 0, 35, 'pk')} * 10"
+                       f" ELSE 1600 + {self.ri('si_ph', 0, 300, 'pk')} * 10 END"),
+            "_ub": PICK(UB_TIERS, [3, 5, 4], self.u("si_ub", "pk")),
+        })
+        # a recent benefit of someone unprotected ends before the delivery month; work resumes after it
+        df = add(df, {"_forced": f"_e >= {m_d - 2} AND NOT _protected", "_ub_s": f"greatest({m0}, _e - _n + 1)"})
+        df = add(df, {"_ub_e": f"CASE WHEN _forced AND _e >= {m_b1} THEN {m_b1 - 1} ELSE _e END"})
+        df = add(df, {"_resume": (f"CASE WHEN _forced THEN _ub_e + 1 WHEN {self.u('si_r', 'pk')} < 0.5"
+                                  f" THEN _ub_e + 1 + {self.ri('si_rm', 0, 3, 'pk')} END")})
+
+        def span(j: int, item: str, first: str, last: str, ok: str) -> str:
+            return (f"named_struct('j', {j}, 'item', '{item}', 'a', cast({first} as int), 'b', cast({last} as int),"
+                    f" 'ok', {ok})")
+
+        death_m = "(year(death_date) - 2000) * 12 + month(death_date) - 1"
+        spans = ",".join([
+            span(0, "EMPLOYEE_CONTRIBUTION", "_c_a", "_c_b", "_contrib"),
+            span(1, "EMPLOYEE_CONTRIBUTION", f"greatest({m0}, _adult)", "_ub_s - 1",
+                 f"_unemp AND {self.u('si_pre', 'pk')} < 0.85"),
+            span(2, "UNEMPLOYMENT_BENEFIT", "_ub_s", "_ub_e", "_unemp"),
+            span(3, "EMPLOYEE_CONTRIBUTION", "_resume", str(m_b1), "_unemp AND _resume IS NOT NULL"),
+            span(4, "PENSION", f"greatest({m0}, {born} + 12 * {retire})",
+                 f"CASE WHEN kind = 'dead' THEN {death_m} ELSE {m_b1} END", "_pension"),
+        ])
+        df = df.selectExpr("*", f"explode(array({spans})) AS s").where("s.ok AND s.a <= s.b")
+        df = df.selectExpr("*", "explode(sequence(s.a, s.b)) AS m")
+        key = f"(pk * 512 + s.j * 64 + (m - {m0}))"
+        amount = CASE([("s.item = 'EMPLOYEE_CONTRIBUTION'", "round(_base * 0.08, 2)"),
+                       ("s.item = 'UNEMPLOYMENT_BENEFIT'", "_ub")],
+                      f"round(_pbase * (1 + 0.025 * (floor(m / 12) - {m0 // 12})), 2)")
+        employer = CASE([("s.j = 3", PICK(SI_EMPLOYERS, None, self.u("si_emp2", "pk"))),
+                         ("s.j < 3", PICK(SI_EMPLOYERS, None, self.u("si_emp", "pk")))], "NULL")
+        return df.selectExpr(
+            _id_key("SB", key, 16) + " AS record_id", "id AS person_id", "name", "s.item AS item",
+            "date_format(add_months(DATE'2000-01-01', m), 'yyyy-MM') AS month", f"{_money(amount)} AS amount",
+            f"{employer} AS employer", "county AS county_code", f"{key} AS _rk")
+
+    def rural_monitoring(self) -> DataFrame:
+        """Whole households monitored against falling back into poverty since mid-2020; the
+        monitoring of an uncovered household was eliminated before the bulk delivery."""
+        st, B1 = self.st, self.B1
+        rate = CASE([("covered_hh", str(st.monitored_covered_rate)), ("cls = 'HIST'", str(st.monitored_hist_rate))],
+                    str(st.monitored_other_rate))
+        first = dt.date(2020, 6, 1)
+        days = max(0, (B1 - dt.timedelta(days=120) - first).days)
+        df = self.x().where(f"kind = 'family' AND {self.u('rm', 'hh')} < {rate}")
+        df = add(df, {"_ident": f"date_add({LIT_DATE(first)}, {self.ri('rm_id', 0, days, 'hh')})",
+                      "_ongoing": f"covered_hh AND {self.u('rm_on', 'hh')} < 0.65"})
+        elim = (f"CASE WHEN _ongoing THEN CAST(NULL AS DATE) ELSE least(date_add(_ident, {self.ri('rm_el', 90, 900, 'hh')}),"
+                f" date_sub({LIT_DATE(B1)}, {self.ri('rm_el2', 0, 20, 'hh')})) END")
+        df = add(df, {"_elim": elim}).where("birth_date <= _ident AND (_elim IS NULL OR _elim > _ident)")
+        u = self.u("rm_type", "hh")
+        mtype = CASE([("cls = 'NONE'", PICK(["MARGINAL", "SUDDEN_HARDSHIP"], [60, 40], u))],
+                     PICK(["UNSTABLE", "MARGINAL", "SUDDEN_HARDSHIP"], [55, 30, 15], u))
+        return df.selectExpr(
+            _id_key("JC", "pk", 12) + " AS monitor_id", "id AS person_id", "name", f"{mtype} AS monitor_type",
+            f"{_date('_ident')} AS identified_date", f"{_date('_elim')} AS eliminated_date",
+            "county AS county_code", "township AS township_code", "pk AS _rk")
+
+    def with_disasters(self, df: DataFrame) -> DataFrame:
+        """``df`` (with the flags of :meth:`x`) with its household heads' disaster records:
+        ``_dz<j>`` (there is a j-th record, j = 0, 1), its hazard ``_dzh<j>`` and date
+        ``_dzd<j>`` (an EARTHQUAKE on one of Dali's earthquakes), and ``_relief``: the head of
+        an uncovered household (not covered in the past either), neither in prison nor in
+        custody, whose first record falls in the last 90 days of D and who received TEMP_AID
+        after it (:meth:`enrollment_spells`)."""
+        st, B1 = self.st, self.B1
+        span = max(0, (B1 - dt.date(2014, 1, 1)).days)
+        quakes = [q.isoformat() for q in QUAKES if q <= B1]
+        cols, dates = {}, {}
+        for j, rate in ((0, st.disaster_rate), (1, st.disaster_repeat_rate)):
+            key = f"pk * 2 + {j}"
+            cols[f"_dz{j}"] = f"kind = 'family' AND role = 'HEAD' AND {self.u('dz', key)} < {rate}"
+            cols[f"_dzh{j}"] = PICK([h for h, _ in HAZARDS], [w for _, w in HAZARDS], self.u("dz_h", key))
+            recent_first = f"date_sub({LIT_DATE(B1)}, cast(floor(pow({self.u('dz_d', key)}, 1.6) * {span}) as int))"
+            dates[f"_dzd{j}"] = (recent_first if not quakes else
+                                 f"CASE WHEN _dzh{j} = 'EARTHQUAKE' THEN to_date({PICK(quakes, None, self.u('dz_q', key))})"
+                                 f" ELSE {recent_first} END")
+        df = add(add(df, cols), dates)
+        since = LIT_DATE(self.D - dt.timedelta(days=90))
+        relief = (f"_dz0 AND _dzd0 > {since} AND cls = 'NONE' AND NOT prisoner AND NOT custody"
+                  f" AND {self.u('dz_relief', 'pk')} < {st.disaster_relief_rate}")
+        return add(df, {"_relief": relief})
+
+    def disasters(self) -> DataFrame:
+        """Household heads hit by a disaster since 2014 (recent years more often). In the last
+        90 days of D, a collapsed house or a loss of 30000.00 or more only for covered heads
+        and for those who received TEMP_AID; droughts damage crops, not houses."""
+        since = LIT_DATE(self.D - dt.timedelta(days=90))
+        df = self.with_disasters(self.x().where("kind = 'family' AND role = 'HEAD'"))
+        recs = ("array(named_struct('j', 0, 'h', _dzh0, 'd', _dzd0, 'ok', _dz0, 'relief', _relief),"
+                " named_struct('j', 1, 'h', _dzh1, 'd', _dzd1, 'ok', _dz1, 'relief', false))")
+        df = df.selectExpr("*", f"explode({recs}) AS r").where("r.ok")
+        key = "(pk * 2 + r.j)"
+        df = add(df, {"_risky": f"r.d > {since} AND NOT covered_hh AND NOT r.relief",
+                      "_ud": self.u("dz_dmg", key), "_ul": self.u("dz_loss", key), "_un": self.u("dz_null", key)})
+        damage = CASE([("r.h = 'DROUGHT'", "'NONE'"),
+                       ("r.relief", "CASE WHEN _ud < 0.6 THEN 'COLLAPSED' ELSE 'DAMAGED' END"),
+                       ("_risky", "CASE WHEN _ud < 0.55 THEN 'NONE' ELSE 'DAMAGED' END")],
+                      PICK(["NONE", "DAMAGED", "COLLAPSED"], [50, 38, 12], "_ud"))
+        df = add(df, {"_damage": damage})
+        lo_hi = CASE([("r.h = 'DROUGHT'", "array(500, 20000)"), ("_damage = 'NONE'", "array(200, 8000)"),
+                      ("_damage = 'COLLAPSED'", "array(30000, 200000)"), ("r.relief", "array(30000, 80000)"),
+                      ("_risky", "array(2000, 28000)")], "array(2000, 60000)")
+        df = add(df, {"_lh": lo_hi})
+        loss = (f"CASE WHEN NOT r.relief AND _un < 0.08 THEN NULL"
+                f" ELSE (_lh[0] * 100 + floor(_ul * (_lh[1] - _lh[0]) * 100)) / 100 END")
+        return df.selectExpr(
+            _id_key("ZH", key, 14) + " AS record_id", "id AS person_id", "name", f"{_date('r.d')} AS event_date",
+            "r.h AS hazard", "_damage AS house_damage", f"{_money(loss)} AS direct_loss", "county AS county_code",
+            f"{key} AS _rk")
+
     # ------------------------------------------------------------------ backflow
     def spells(self) -> DataFrame:
         """The enrollment spells (built once per background)."""
@@ -335,9 +505,11 @@ class Background:
     def enrollment_spells(self) -> DataFrame:
         """One row per enrollment with typed dates (the payments job explodes it)."""
         D, B1 = self.D, self.B1
-        df = self.x().where("kind IN ('family', 'dead')")
+        df = self.with_disasters(self.x().where("kind IN ('family', 'dead')"))
         b1 = LIT_DATE(B1)
-        elderly_start = "greatest(DATE'2012-01-01', add_months(trunc(add_months(birth_date, 960), 'MM'), 1))"
+        # from the month of the 80th birthday (applied for in advance): active on D for everyone 80 or over
+        elderly_start = "greatest(DATE'2012-01-01', trunc(add_months(birth_date, 960), 'MM'))"
+        relief_start = f"least(date_add(_dzd0, {self.ri('relief_s', 3, 20, 'pk')}), {b1})"
         dead = "kind = 'dead'"
         live = "kind = 'family'"
         mt_amount = CASE([("cls = 'TEKUN'", f"900 + {self.ri('a_tk', 0, 300, 'pk')}"),
@@ -358,7 +530,7 @@ class Background:
             spell(2, "'DIBAO'", "h_start", "h_end", f"300 + {self.ri('a_h', 0, 300, 'pk')}", f"{live} AND cls = 'HIST' AND birth_date <= h_start"),
             spell(3, "'ELDERLY_ALLOWANCE'", elderly_start, f"CASE WHEN {dead} THEN death_date END",
                   "CASE WHEN age >= 90 THEN 100 ELSE 50 END",
-                  f"(({live} AND age >= 80) OR ({dead} AND age_death >= 80 AND {elderly_start} <= death_date)) AND {elderly_start} <= {b1}"),
+                  f"({live} AND age >= 80) OR ({dead} AND age_death >= 80 AND {elderly_start} <= death_date)"),
             spell(4, "'DISABLED_LIVING'", "greatest(dis_issue, mt_start, DATE'2016-01-01')", nul, "80", f"{live} AND dis_valid AND cls = 'DIBAO'"),
             spell(5, "'DISABLED_CARE'", "greatest(dis_issue, DATE'2016-01-01')", nul, "90", f"{live} AND severe AND cls <> 'TEKUN'"),
             spell(6, "'TEMP_AID'", temp_m, f"last_day({temp_m})", f"500 + {self.ri('a_t', 0, 25, 'pk')} * 100",
@@ -367,6 +539,8 @@ class Background:
                   f"1200 + {self.ri('a_o', 0, 300, 'pk')}", f"{live} AND orphan_prog IS NOT NULL"),
             spell(8, "'DIBAO'", dead_start, "death_date", f"300 + {self.ri('a_dd', 0, 300, 'pk')}",
                   f"{dead} AND dead_dibao AND {dead_start} < death_date"),
+            spell(9, "'TEMP_AID'", relief_start, f"date_add({relief_start}, 180)",
+                  f"1000 + {self.ri('a_r', 0, 20, 'pk')} * 100", f"{live} AND _relief"),
         ])
         df = df.selectExpr("pk", "id", "name", "county", "township", "household_id", f"explode(array({spells})) AS s").where("s.ok")
         return df.selectExpr("pk * 16 + s.k AS ek", "pk", "id", "name", "county", "township", "household_id",

@@ -21,7 +21,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from jobs.generate.common import add_months, normalize_id
+from jobs.generate.common import add_months, age_at, normalize_id
 
 if TYPE_CHECKING:
     from jobs.rules.registry import RulesConfig
@@ -165,6 +165,14 @@ class Facts:
         """The month n months before M(D), as YYYY-MM."""
         d = add_months(self.D.replace(day=1), -n)
         return f"{d.year:04d}-{d.month:02d}"
+
+    def months_ending(self, n: int) -> set[str]:
+        """The n months ending at M(D), as YYYY-MM."""
+        return {self.m_minus(i) for i in range(n)}
+
+    def age(self, p: str) -> int:
+        """Whole years on D from the birth date in p's ID number."""
+        return age_at(dt.date(int(p[6:10]), int(p[10:12]), int(p[12:14])), self.D)
 
     def active(self, p: str, program: str) -> bool:
         D = self.D

@@ -24,6 +24,9 @@ OFF_COLLECTIVE = 10_000_000_000
 OFF_DEAD = 20_000_000_000
 OFF_MOVED = 30_000_000_000
 OFF_COLLECTIVE_HH = 5_000_000_000
+# old people living alone or as a couple: age = lowest + pow(u, OLD_AGE_SKEW) * span, so
+# that fewer of them are very old (census: aged 80 and over about 2.6% of residents)
+OLD_AGE_SKEW = 1.5
 
 # household templates: (size, weight within the size, roles, head age range)
 H, SP, C, P, GC, SIB, O = "HEAD", "SPOUSE", "CHILD", "PARENT", "GRANDCHILD", "SIBLING", "OTHER"
@@ -139,11 +142,14 @@ class Population:
                       "_band": band})
         u_age = self.u("head_age", "hh")
         lo, hi = _by_template([x[3][0] for x in TEMPLATES]), _by_template([x[3][1] for x in TEMPLATES])
-        a_lo = "(CASE _band WHEN 0 THEN 18 WHEN 1 THEN 35 ELSE 60 END)"
-        a_hi = "(CASE _band WHEN 0 THEN 34 WHEN 1 THEN 59 ELSE 95 END)"
+        a_lo = "(CASE _band WHEN 0 THEN 18 ELSE 35 END)"      # bands 0 and 1 (band 2: 60-95, below)
+        a_hi = "(CASE _band WHEN 0 THEN 34 ELSE 59 END)"
         couple_old = f"{self.u('couple_band', 'hh')} < 0.48"
-        head_age = CASE([("size = 1", f"{a_lo} + floor({u_age} * ({a_hi} - {a_lo} + 1))"),
-                         (f"tmpl = 1 AND {couple_old}", f"58 + floor({u_age} * 30)"),
+        # the old bands thin out with age (aged 80 and over: about 2.6% of residents)
+        u_old = f"pow({u_age}, {OLD_AGE_SKEW})"
+        head_age = CASE([("size = 1 AND _band = 2", f"60 + floor({u_old} * 36)"),
+                         ("size = 1", f"{a_lo} + floor({u_age} * ({a_hi} - {a_lo} + 1))"),
+                         (f"tmpl = 1 AND {couple_old}", f"58 + floor({u_old} * 30)"),
                          ("tmpl = 1", f"24 + floor({u_age} * 34)")],
                         f"{lo} + floor({u_age} * ({hi} - {lo} + 1))")
         df = add(df, {"head_age": f"cast({head_age} as int)"}).drop("_band", "_us", "_uc", "_ut", "_um")

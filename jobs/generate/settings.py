@@ -66,6 +66,19 @@ class GenerateSettings:
     provident_rate: float = 0.018        # contributors among adults 22-60 in uncovered households
     taxpayer_rate: float = 0.025
     medical_max_claims: int = 40         # per person over three years; out_of_pocket <= 480 each
+    # social insurance, 36 months (README s.7: ~420k contributors, ~160k pensioners, ~8k unemployed)
+    head_contributor_rate: float = 0.24  # heads 22-59 of households of two or more, contributing every month
+    contributor_rate: float = 0.135      # other people 18-59 (not pensioners, not unemployed)
+    pensioner_rate: float = 0.21         # of people of pension age (men 60, women 55) outside TEKUN
+    unemployed_rate: float = 0.0053      # people 20-59 with an unemployment benefit spell
+    # rural monitoring (~45k people): whole households, by class of the household
+    monitored_covered_rate: float = 0.085
+    monitored_hist_rate: float = 0.024
+    monitored_other_rate: float = 0.007
+    # disasters (~25k records): household heads with one record, some with a second
+    disaster_rate: float = 0.022
+    disaster_repeat_rate: float = 0.0045
+    disaster_relief_rate: float = 0.5    # uncovered heads hit hard in the last 90 days who got TEMP_AID
 
     def replace(self, **kw) -> "GenerateSettings":
         return dataclasses.replace(self, **kw)

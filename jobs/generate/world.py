@@ -187,6 +187,28 @@ class World:
                               "share_pct": None if share is None else Decimal(str(share)), "reg_date": reg,
                               "dereg_date": dereg})
 
+    def insurance(self, p: Person, item: str, month: dt.date, amount, batch: int | None = None) -> dict:
+        """A social_insurance row: a contribution or benefit of ``item`` for ``month``."""
+        return self.add("social_insurance", {
+            "record_id": f"PSB{self.next():013d}", "person_id": p.id, "name": p.name, "item": item,
+            "month": month_str(month), "amount": Decimal(str(amount)),
+            "employer": None if item == "PENSION" else "大理啤酒有限公司", "county_code": p.county}, batch=batch)
+
+    def monitored(self, p: Person, identified: dt.date, eliminated: dt.date | None = None,
+                  kind: str = "UNSTABLE", batch: int | None = None) -> dict:
+        """A rural_monitoring row (monitored from ``identified``, until ``eliminated``)."""
+        return self.add("rural_monitoring", {
+            "monitor_id": f"PJC{self.next():012d}", "person_id": p.id, "name": p.name, "monitor_type": kind,
+            "identified_date": identified, "eliminated_date": eliminated, "county_code": p.county,
+            "township_code": p.township}, batch=batch)
+
+    def disaster(self, p: Person, d: dt.date, hazard: str, damage: str | None, loss, batch: int | None = None) -> dict:
+        """A disasters row naming ``p`` (the household head)."""
+        return self.add("disasters", {
+            "record_id": f"PZH{self.next():012d}", "person_id": p.id, "name": p.name, "event_date": d,
+            "hazard": hazard, "house_damage": damage, "direct_loss": None if loss is None else Decimal(str(loss)),
+            "county_code": p.county}, batch=batch)
+
     def marry(self, a: Person, b: Person, d: dt.date, kind: str = "MARRIAGE"):
         m, f = (a, b) if a.male else (b, a)
         self.add("marriage", {"registration_id": f"PHY{self.next():011d}", "person_id_a": m.id, "name_a": m.name,

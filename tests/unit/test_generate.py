@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import pytest
 
-from jobs.generate import generate, oracle
+from jobs.generate import generate, oracle, settings as S
 from jobs.generate.common import normalize_id
 
 D = dt.date(2026, 10, 15)
@@ -132,10 +132,13 @@ def test_encodings_compression_and_parquet(delivered, landing):
     assert list(root.glob("*/*/*.csv.gz")) and list(root.glob("*/*/*.parquet")) and list(root.glob("*/*/*.csv"))
 
 
-def test_every_dirt_form_is_present(delivered, cfg):
+def dirt_forms(delivered, cfg, sources=None) -> Counter:
+    """How often each form of dirt occurs in the delivered files (of ``sources``, or all)."""
     forms = Counter()
     keys = defaultdict(list)
     for source, batch, name, enc, header, values in delivered:
+        if sources is not None and source not in sources:
+            continue
         spec = cfg.contract[source]
         for c, col in spec.columns.items():
             v = values.get(c)
@@ -173,6 +176,8 @@ def test_every_dirt_form_is_present(delivered, cfg):
                 forms["doubled quotes and a comma"] += '"' in v and "," in v
                 if any(x in v for x in "\r\n\","):
                     forms[f"quoted text in {enc}{' gz' if name.endswith('.gz') else ''}"] += 1
+        aliases = {a for col in spec.columns.values() for a in col.aliases}
+        forms["chinese header"] += any(h.strip() in aliases for h in header)
         key = tuple(values.get(k) for k in spec.key)
         keys[(source, key)].append((batch, tuple(sorted((k, v) for k, v in values.items()))))
     for (source, key), rows in keys.items():
@@ -186,6 +191,11 @@ def test_every_dirt_form_is_present(delivered, cfg):
                 forms["key conflict"] += 1
         if len(by_batch) > 1 and len({c for cs in by_batch.values() for c in cs}) > 1:
             forms["correction in a later batch"] += 1
+    return forms
+
+
+def test_every_dirt_form_is_present(delivered, cfg):
+    forms = dirt_forms(delivered, cfg)
     expected = ["empty optional", "empty required", "15-digit", "full-width", "ideographic space", "spaces", "lower x", "invalid id",
                 "yyyy/mm/dd", "yyyymmdd", "impossible date", "yyyymm", "chinese value", "exact duplicate",
                 "key conflict", "correction in a later batch", "CRLF in a quoted field", "LF in a quoted field",
@@ -193,6 +203,31 @@ def test_every_dirt_form_is_present(delivered, cfg):
                 "quoted text in UTF-8-BOM", "quoted text in GB18030", "quoted text in UTF-8 gz"]
     missing = [f for f in expected if forms[f] == 0]
     assert not missing, (missing, forms)
+
+
+NEW_SOURCES = ("social_insurance", "rural_monitoring", "disasters")
+
+
+def test_the_new_sources_carry_the_same_dirt(delivered, cfg):
+    """Social insurance (thousands of rows here) every form of dirt its columns allow; the two
+    small sources (tens of rows here, too few for each form of a dirty ID to occur) Chinese
+    headers and values and a correcting batch."""
+    forms = dirt_forms(delivered, cfg, {"social_insurance"})
+    expected = ["empty optional", "empty required", "15-digit", "full-width", "ideographic space", "spaces", "invalid id",
+                "yyyymm", "chinese value", "chinese header", "exact duplicate", "key conflict",
+                "correction in a later batch", "CRLF in a quoted field", "LF in a quoted field",
+                "lone CR in a quoted field", "doubled quotes and a comma", "quoted text in GB18030 gz"]
+    missing = [f for f in expected if forms[f] == 0]
+    assert not missing, (missing, forms)
+    for source in NEW_SOURCES[1:]:
+        forms = dirt_forms(delivered, cfg, {source})
+        assert forms["chinese value"] and forms["chinese header"] and forms["correction in a later batch"], (source, forms)
+    # the three files' encodings and formats
+    files = {(name, enc.split(":")[0]) for s, _b, name, enc, _h, _v in delivered if s in NEW_SOURCES}
+    assert {"UTF-8", "UTF-8-BOM", "GB18030", "parquet"} <= {enc for _, enc in files}, files
+    assert any(name.endswith(".csv.gz") for name, _ in files), files
+    typed = {enc for s, _b, _n, enc, _h, _v in delivered if s == "social_insurance" and enc.startswith("parquet:")}
+    assert typed and all("decimal" in t for t in typed), "social insurance in native parquet"
 
 
 def read_truth(root):
@@ -266,6 +301,62 @@ def test_population_matches_the_census(delivered, cfg):
             assert (p["gender"] == "M") == (p["person_id"][16] in "13579")
 
 
+def background(person_id: str) -> bool:
+    """Not a planted person (their ID sequence numbers are 901-949: jobs/generate/world.py)."""
+    return int(person_id[14:17]) < 900
+
+
+def test_new_sources_have_the_contracts_volumes(delivered, cfg):
+    """README s.7 at scale 1.0: social insurance ~20 million rows over 36 months (~420
+    thousand contributors, ~160 thousand pensioners, ~8 thousand unemployed), ~45 thousand
+    monitored people, ~25 thousand disaster records."""
+    rows = [(s, b, v) for s, b, _n, _e, _h, v in delivered if s in NEW_SOURCES]
+    tables = oracle.ingest(rows, cfg.contract, D)
+    bg = {s: [r for r in tables[s] if background(r["person_id"])] for s in NEW_SOURCES}
+    insurance = bg["social_insurance"]
+    assert abs(len(insurance) / (20_000_000 * SCALE) - 1) < 0.15, len(insurance)
+    persons = Counter()
+    for item in ("EMPLOYEE_CONTRIBUTION", "PENSION", "UNEMPLOYMENT_BENEFIT"):
+        persons[item] = len({r["person_id"] for r in insurance if r["item"] == item})
+    assert abs(persons["EMPLOYEE_CONTRIBUTION"] / (420_000 * SCALE) - 1) < 0.15, persons
+    assert abs(persons["PENSION"] / (160_000 * SCALE) - 1) < 0.2, persons
+    assert 2 <= persons["UNEMPLOYMENT_BENEFIT"] <= 20, persons          # ~8 at this scale
+    months = sorted({r["month"] for r in insurance})
+    assert len(months) == 36 and months[-1] == "2026-10", months
+    # whole households are monitored: about 15 of them at this scale, hence the wide band
+    assert 0.4 < len(bg["rural_monitoring"]) / (45_000 * SCALE) < 1.8, len(bg["rural_monitoring"])
+    assert 0.5 < len(bg["disasters"]) / (25_000 * SCALE) < 1.5, len(bg["disasters"])
+
+
+def test_everyone_80_and_over_holds_the_elderly_allowance(delivered, cfg):
+    """Aged 80 and over: ~2.6% of residents (README s.7), each active in ELDERLY_ALLOWANCE
+    and paid once a month from the first month of it in the window to the bulk delivery's
+    month; the dead hold none and are not paid after their death month."""
+    sources = ("household", "enrollment", "payments", "deaths", "funeral")
+    tables = oracle.ingest([(s, b, v) for s, b, _n, _e, _h, v in delivered if s in sources], cfg.contract, D)
+    facts = oracle.Facts(tables, D, cfg.rules.shared.lookback_months)
+    living = [p for p, r in facts.household.items()
+              if r["status"] == "NORMAL" and r["household_id"][6] != "P" and p not in facts.death]
+    old = [p for p in living if facts.age(p) >= 80]
+    assert abs(len(old) / len(living) - 0.026) < 0.006, len(old) / len(living)
+    bulk = S.batch_dates(D, S.GenerateSettings())[0]
+    last = f"{bulk.year:04d}-{bulk.month:02d}"
+    for p in old:
+        assert facts.active(p, "ELDERLY_ALLOWANCE")
+        start = min(e["start_date"] for e in facts.enrollments[p] if e["program"] == "ELDERLY_ALLOWANCE")
+        month, months = max(f"{start.year:04d}-{start.month:02d}", facts.win_lo), []
+        while month <= last:
+            months.append(month)
+            y, m = int(month[:4]), int(month[5:])
+            month = f"{y + m // 12:04d}-{m % 12 + 1:02d}"
+        paid = Counter(r["pay_month"] for r in facts.payments.get(p, []) if r["program"] == "ELDERLY_ALLOWANCE")
+        assert paid == Counter(months)
+    for p, died in facts.death.items():
+        if background(p):
+            assert not facts.any_active(p)
+            assert all(r["pay_month"] <= f"{died.year:04d}-{died.month:02d}" for r in facts.payments.get(p, []))
+
+
 def test_same_seed_same_bytes(tiny_pair):
     (a, ca), (b, cb) = tiny_pair
 
@@ -281,7 +372,7 @@ def test_row_counts_scale_linearly(landing, tiny_pair):
     _, big = landing
     _, small = tiny_pair[0]
     ratio = SCALE / TINY
-    for source in ("payments", "medical", "household", "education", "enrollment"):
+    for source in ("payments", "medical", "household", "education", "enrollment", "social_insurance"):
         assert abs(big[source] / small[source] / ratio - 1) < 0.25, source
 
 

@@ -78,3 +78,17 @@ def test_the_planted_cases_agree_with_their_truths(cfg):
     delivered = deliver(w, cfg.contract, 5, 0.01, 0.05, set())
     fired = oracle.evaluate(oracle.ingest(delivered, cfg.contract, D), cfg.rules, D)
     assert set(fired) == {(rule, p.id) for kind, rule, p, _ in planted if kind == "POSITIVE"}
+
+
+@pytest.mark.parametrize("as_of", [D, dt.date(2028, 2, 29), dt.date(2027, 3, 1)])
+def test_many_cases_still_fire_only_their_own_rule(cfg, as_of):
+    """At a larger scale the case index runs further (ages, dates cycle with it): still no
+    case fires another rule (an old case's person reaching 80 would fire ELDERLY_ALLOWANCE_MISSING)."""
+    B1, _ = S.batch_dates(as_of, S.GenerateSettings())
+    w = World(cfg, 9, as_of, B1, list(S.COUNTY_POPULATION), list(S.COUNTY_POPULATION.values()))
+    planted = cases.build(w, list(cfg.rules.rules), 60, 30)
+    delivered = deliver(w, cfg.contract, 9, 0.01, 0.05, set())
+    fired = oracle.evaluate(oracle.ingest(delivered, cfg.contract, as_of), cfg.rules, as_of)
+    positives = {(rule, p.id) for kind, rule, p, _ in planted if kind == "POSITIVE"}
+    assert not set(fired) - positives, Counter(rule for rule, _ in set(fired) - positives)
+    assert not positives - set(fired), Counter(rule for rule, _ in positives - set(fired))

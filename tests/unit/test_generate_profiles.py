@@ -28,6 +28,10 @@ def test_every_generated_source_has_a_profile_in_the_contracts_order(cfg):
     assert profiles["medical"].correction.where == "pmod(_rk, 64) = 1"
     assert profiles["education"].text_with_breaks == "school" and profiles["education"].loss_safe
     assert profiles["payments"].volume > profiles["medical"].volume > profiles["household"].volume > 0
+    # a lost contribution could make INCOME_COLLAPSE fire; a lost monitoring or disaster row never fires one
+    assert not profiles["social_insurance"].loss_safe and profiles["social_insurance"].text_with_breaks == "employer"
+    assert profiles["rural_monitoring"].loss_safe and profiles["disasters"].loss_safe
+    assert profiles["social_insurance"].batches[2].typed and profiles["social_insurance"].spread.input == "people"
 
 
 def test_profiles_load_from_conf_inside_a_zip(cfg, tmp_path):

@@ -33,7 +33,7 @@ def exclusive(w: World, i: int, positive: bool):
         w.enroll(p, a, dt.date(2021, 1, 1))
         w.enroll(p, b, dt.date(2023, 1, 1), amount=Decimal("90.00"))
         return [(POS, "EXCLUSIVE_PROGRAMS", p, f"{a} and {b}")]
-    p = w.alone(age=82)
+    p = w.alone(age=82 if v == 2 else 76)   # 80 or over only with its ELDERLY_ALLOWANCE
     if v == 0:
         w.enroll(p, "DIBAO", dt.date(2021, 1, 1))
         w.enroll(p, "DISABLED_LIVING", dt.date(2021, 1, 1), amount=Decimal("80.00"))

@@ -21,7 +21,7 @@ from jobs.generate.world import NM, ONE_DAY, POS, World, m_ago
 @planted("DECEASED")
 def deceased(w: World, i: int, positive: bool):
     D = w.D
-    p = w.alone(age=70 + i % 15)
+    p = w.alone(age=70 + i % 10)    # under 80: the living ones hold no ELDERLY_ALLOWANCE
     if positive:
         v = i % 4
         if v == 0:
@@ -263,8 +263,14 @@ def provident_fund_truth(o: Facts, pf_min_months: int, pf_window_months: int) ->
 @planted("HIGH_INCOME")
 def high_income(w: World, i: int, positive: bool):
     D = w.D
-    p = w.alone()
     v = i % 3
+    if v == 0:
+        # a DIBAO family of six: 60000 a year is 10000 a person, under the DIBAO standard (FAMILY_INCOME)
+        p = w.person(age=46)
+        others = [(47, "SPOUSE"), (17, "CHILD"), (14, "CHILD"), (72, "PARENT"), (70, "PARENT")]
+        w.household([(p, "HEAD")] + [(w.person(age=a, county=p.county), rel) for a, rel in others])
+    else:
+        p = w.alone()
     w.enroll(p, "DISABLED_LIVING" if (not positive and v == 2) else ["DIBAO", "DIBAO_EDGE", "TEKUN"][v], dt.date(2022, 1, 1))
     if positive:
         totals = [Decimal("60000.00"), Decimal("72000.00"), Decimal("61200.00")]
@@ -351,3 +357,87 @@ def business_truth(o: Facts, controlling_share: Decimal) -> dict:
               and (r["role"] == "LEGAL_REP" or (r["share_pct"] is not None and r["share_pct"] >= controlling_share))}
     return {p: None for p in o.enrollments
             if (o.active(p, "DIBAO") or o.active(p, "TEKUN")) and any(q in owners for q in o.family(p))}
+
+
+@planted("FAMILY_INCOME")
+def family_income(w: World, i: int, positive: bool):
+    D = w.D
+    v = i % 4
+    window = [m_ago(D, k) for k in range(12)]
+    if v == 0 or (v == 3 and not positive):
+        # worked example 9: the husband is in the household and her spouse; the son's income is old
+        husband = w.person(age=60, male=True)
+        wife = w.person(age=57, male=False, county=husband.county)
+        son = w.person(age=31, male=True, county=husband.county)
+        w.household([(husband, "HEAD"), (wife, "SPOUSE"), (son, "CHILD")], parents={son.id: (husband.id, wife.id)})
+        w.marry(husband, wife, dt.date(1994, 5, 1))
+        w.enroll(wife, "DIBAO", dt.date(2022, 3, 1), end=D - ONE_DAY if v == 3 else None)
+        for m in window:
+            w.tax(husband, m, "2500.00")
+            w.insurance(wife, "PENSION", m, "400.00" if (v == 0 and not positive) else "600.00")
+        w.tax(son, m_ago(D, 12), "5000.00")
+        if positive:
+            return [(POS, "FAMILY_INCOME", wife, "worked example: 30000.00 + 12 x 600.00 >= 36000 (3 persons)")]
+        if v == 0:
+            return [(NM, "FAMILY_INCOME", wife, "worked example: 30000.00 + 12 x 400.00 < 36000; the husband counted once")]
+        return [(NM, "FAMILY_INCOME", wife, "worked example's income, but DIBAO ended the day before D")]
+    if v == 1:
+        # two persons; his two pension rows a month add up
+        p = w.person(age=62, male=True)
+        son = w.person(age=35, male=True, county=p.county)
+        w.household([(p, "HEAD"), (son, "CHILD")], parents={son.id: (p.id, None)})
+        w.enroll(p, "DIBAO", dt.date(2023, 2, 1))
+        for k, m in enumerate(window):
+            w.insurance(p, "PENSION", m, "500.00")
+            w.insurance(p, "PENSION", m, "500.00")
+            w.tax(son, m, "999.99" if (not positive and k == 11) else "1000.00")
+        if positive:
+            return [(POS, "FAMILY_INCOME", p, "family income exactly 24000.00 for 2 persons (two pensions a month)")]
+        return [(NM, "FAMILY_INCOME", p, "family income 23999.99 for 2 persons")]
+    if v == 3:
+        # no household row: the family is p and the spouse, who counts although dead
+        p = w.person(age=66, male=False)
+        husband = w.alone(age=69, male=True)
+        w.marry(husband, p, dt.date(1982, 1, 10))
+        w.enroll(p, "DIBAO", dt.date(2021, 9, 1))
+        for k in range(4, 12):
+            w.insurance(husband, "PENSION", m_ago(D, k), "3000.00")
+        w.died(husband, m_ago(D, 3) + 6 * ONE_DAY)
+        return [(POS, "FAMILY_INCOME", p, "no household row; the late husband's 8 pensions make 24000.00 (2 persons)")]
+    # a spouse in another household counts: as income (positive), as a person (near miss)
+    p = w.alone(age=61, male=False)
+    spouse = w.alone(age=63, male=True)
+    w.marry(spouse, p, dt.date(1990, 10, 1))
+    w.enroll(p, "DIBAO", dt.date(2022, 6, 1))
+    if positive:
+        for m in window:
+            w.tax(spouse, m, "2000.00")
+        return [(POS, "FAMILY_INCOME", p, "the spouse in another household earns 24000.00 (2 persons)")]
+    for m in window:
+        w.insurance(p, "PENSION", m, "1000.00")
+        w.insurance(p, "EMPLOYEE_CONTRIBUTION", m, "1000.00")
+    for k in (2, 1):
+        w.insurance(p, "UNEMPLOYMENT_BENEFIT", m_ago(D, k), "1548.00")
+    return [(NM, "FAMILY_INCOME", p, "12000.00 of pension for 2 persons (the spouse elsewhere); contributions "
+                                     "and benefits are not income")]
+
+
+@truth("FAMILY_INCOME")
+def family_income_truth(o: Facts, dibao_standard: Decimal) -> dict:
+    """Active in DIBAO, and the family's tax income and pensions over the 12 months ending at
+    M(D) reach dibao_standard x 12 x the persons in the family."""
+    window = o.months_ending(12)
+    income = defaultdict(Decimal)
+    for r in o.rows("tax"):
+        if r["tax_month"] in window:
+            income[r["person_id"]] += r["income"]
+    for r in o.rows("social_insurance"):
+        if r["item"] == "PENSION" and r["month"] in window:
+            income[r["person_id"]] += r["amount"]
+    out = {}
+    for p in o.enrollments:
+        if o.active(p, "DIBAO"):
+            family = o.family(p)
+            if sum((income.get(q, ZERO) for q in family), ZERO) >= dibao_standard * 12 * len(family):
+                out[p] = None
+    return out

@@ -15,7 +15,9 @@ from decimal import Decimal
 from jobs.generate.cases.registry import planted, truth
 from jobs.generate.common import academic_year, add_months, age_at
 from jobs.generate.oracle import Facts
-from jobs.generate.world import NM, ONE_DAY, POS, World
+from jobs.generate.world import NM, ONE_DAY, POS, World, m_ago
+
+UB, EC = "UNEMPLOYMENT_BENEFIT", "EMPLOYEE_CONTRIBUTION"
 
 
 @planted("MEDICAL_BURDEN")
@@ -337,3 +339,199 @@ def child_unsupported_truth(o: Facts) -> dict:
         if all(each) and any(held):
             out[p] = None
     return out
+
+
+@planted("INCOME_COLLAPSE")
+def income_collapse(w: World, i: int, positive: bool):
+    D = w.D
+    v = i % 4
+    if positive:
+        if v == 0:
+            head, wife = w.couple(None)
+            w.insurance(head, UB, m_ago(D, 1), "1710.00")
+            w.insurance(wife, EC, m_ago(D, 3), "416.00")
+            return [(POS, "INCOME_COLLAPSE", head, "worked example: the wife's contribution is one month before the 3 months")]
+        if v == 1:
+            p = w.alone()
+            for k in (5, 4, 3):
+                w.insurance(p, EC, m_ago(D, k), "480.00")
+            for k in (2, 1, 0):
+                w.insurance(p, UB, m_ago(D, k), "1548.00")
+            return [(POS, "INCOME_COLLAPSE", p, "benefit from the first of the 3 months; own contributions before them")]
+        if v == 2:
+            head, wife = w.couple(None)
+            w.insurance(head, UB, m_ago(D, 2), "0.00")
+            w.insurance(wife, EC, m_ago(D, 1), "0.00")
+            return [(POS, "INCOME_COLLAPSE", head, "a benefit of 0.00 counts, the wife's contribution of 0.00 does not")]
+        p = w.alone()
+        w.enroll(p, "DIBAO", dt.date(2021, 1, 1), end=D - ONE_DAY)
+        w.insurance(p, UB, m_ago(D, 0), "1386.00")
+        return [(POS, "INCOME_COLLAPSE", p, "benefit for M(D); DIBAO ended the day before D")]
+    if v == 0:
+        head, wife = w.couple(None)
+        w.insurance(head, UB, m_ago(D, 1), "1710.00")
+        w.insurance(wife, EC, m_ago(D, 2), "416.00")
+        return [(NM, "INCOME_COLLAPSE", head, "worked example: the wife contributes in the first of the 3 months")]
+    if v == 1:
+        p = w.alone()
+        w.insurance(p, UB, m_ago(D, 3), "1710.00")
+        return [(NM, "INCOME_COLLAPSE", p, "worked example: the benefit is one month before the 3 months")]
+    if v == 2:
+        p = w.alone()
+        w.enroll(p, "DIBAO", dt.date(2023, 1, 1))
+        w.insurance(p, UB, m_ago(D, 1), "1548.00")
+        return [(NM, "INCOME_COLLAPSE", p, "covered by DIBAO")]
+    head = w.alone(male=True)
+    wife = w.alone(male=False)
+    w.marry(head, wife, dt.date(2012, 6, 1))
+    w.insurance(head, UB, m_ago(D, 1), "1710.00")
+    w.insurance(wife, EC, m_ago(D, 0), "520.00")
+    return [(NM, "INCOME_COLLAPSE", head, "the wife, in another household, contributes in M(D)")]
+
+
+@truth("INCOME_COLLAPSE")
+def income_collapse_truth(o: Facts) -> dict:
+    """Alive and not covered, an unemployment benefit in the 3 months ending at M(D), and
+    nobody of the family with a contribution above 0 in those months."""
+    window = o.months_ending(3)
+    rows = [r for r in o.rows("social_insurance") if r["month"] in window]
+    benefit = {r["person_id"] for r in rows if r["item"] == UB}
+    earning = {r["person_id"] for r in rows if r["item"] == EC and r["amount"] > 0}
+    return {p: None for p in benefit if p not in o.death and not o.covered(p) and not o.family(p) & earning}
+
+
+@planted("RURAL_MONITORED")
+def rural_monitored(w: World, i: int, positive: bool):
+    D = w.D
+    v = i % 4
+    p = w.alone()
+    identified = m_ago(D, 7)
+    if positive:
+        if v == 0:
+            w.monitored(p, identified)
+            return [(POS, "RURAL_MONITORED", p, "worked example: identified 7 months ago, not eliminated")]
+        if v == 1:
+            w.monitored(p, identified, D + ONE_DAY, kind="MARGINAL")
+            return [(POS, "RURAL_MONITORED", p, "worked example: eliminated the day after D")]
+        if v == 2:
+            w.monitored(p, D, kind="SUDDEN_HARDSHIP")
+            return [(POS, "RURAL_MONITORED", p, "identified on D")]
+        row = w.monitored(p, identified, m_ago(D, 1), batch=1)
+        w.add("rural_monitoring", dict(row, eliminated_date=None), batch=2)
+        return [(POS, "RURAL_MONITORED", p, "the elimination is withdrawn in the correcting batch")]
+    if v == 0:
+        w.monitored(p, identified, D)
+        return [(NM, "RURAL_MONITORED", p, "worked example: eliminated on D")]
+    if v == 1:
+        w.monitored(p, D + ONE_DAY, kind="SUDDEN_HARDSHIP")
+        return [(NM, "RURAL_MONITORED", p, "identified the day after D")]
+    if v == 2:
+        w.enroll(p, "DIBAO", dt.date(2022, 1, 1))
+        w.monitored(p, identified)
+        return [(NM, "RURAL_MONITORED", p, "covered by DIBAO")]
+    row = w.monitored(p, identified, batch=1)
+    w.add("rural_monitoring", dict(row, eliminated_date=D - 5 * ONE_DAY), batch=2)
+    return [(NM, "RURAL_MONITORED", p, "eliminated 5 days before D, in the correcting batch")]
+
+
+@truth("RURAL_MONITORED")
+def rural_monitored_truth(o: Facts) -> dict:
+    """Alive and not covered, monitored on D (identified by D, not eliminated by D)."""
+    D = o.D
+    monitored = {r["person_id"] for r in o.rows("rural_monitoring")
+                 if r["identified_date"] <= D and (r["eliminated_date"] is None or r["eliminated_date"] > D)}
+    return {p: None for p in monitored if p not in o.death and not o.covered(p)}
+
+
+@planted("DISASTER_HARDSHIP")
+def disaster_hardship(w: World, i: int, positive: bool):
+    D = w.D
+    v = i % 4
+    first = D - 89 * ONE_DAY        # the first day of the 90 days ending on D
+    if positive:
+        if v == 0:
+            p = w.alone()
+            w.disaster(p, first, "EARTHQUAKE", "COLLAPSED", None)
+            return [(POS, "DISASTER_HARDSHIP", p, "worked example: first day of the window, house collapsed, loss not assessed")]
+        if v == 1:
+            p, wife = w.couple(None)
+            w.disaster(p, D - 40 * ONE_DAY, "FLOOD", "DAMAGED", "30000.00")
+            return [(POS, "DISASTER_HARDSHIP", p, "worked example: house damaged, loss exactly 30000.00")]
+        if v == 2:
+            p = w.alone()
+            w.disaster(p, D, "LANDSLIDE", None, "45000.00")
+            return [(POS, "DISASTER_HARDSHIP", p, "on D, house damage not recorded, loss 45000.00")]
+        p = w.alone()
+        row = w.disaster(p, D - 20 * ONE_DAY, "FIRE", "NONE", "12000.00", batch=1)
+        w.add("disasters", dict(row, direct_loss=Decimal("31000.00")), batch=2)
+        return [(POS, "DISASTER_HARDSHIP", p, "house unharmed, loss reassessed to 31000.00 in the correcting batch")]
+    p = w.alone()
+    if v == 0:
+        w.disaster(p, first - ONE_DAY, "EARTHQUAKE", "COLLAPSED", None)
+        return [(NM, "DISASTER_HARDSHIP", p, "worked example: the day before the window")]
+    if v == 1:
+        w.disaster(p, D - 40 * ONE_DAY, "FLOOD", "DAMAGED", "29999.99")
+        return [(NM, "DISASTER_HARDSHIP", p, "worked example: loss 29999.99")]
+    if v == 2:
+        w.enroll(p, "TEMP_AID", D - 30 * ONE_DAY, end=D + 150 * ONE_DAY, amount=Decimal("1500.00"))
+        w.disaster(p, D - 35 * ONE_DAY, "EARTHQUAKE", "COLLAPSED", "80000.00")
+        return [(NM, "DISASTER_HARDSHIP", p, "worked example: active in TEMP_AID on D")]
+    w.enroll(p, "DIBAO_EDGE", dt.date(2022, 1, 1), amount=Decimal("200.00"))
+    w.disaster(p, D - 10 * ONE_DAY, "FLOOD", "COLLAPSED", "60000.00")
+    return [(NM, "DISASTER_HARDSHIP", p, "covered by DIBAO_EDGE")]
+
+
+@truth("DISASTER_HARDSHIP")
+def disaster_hardship_truth(o: Facts, disaster_days: int, disaster_loss_threshold: Decimal) -> dict:
+    """Alive, not covered, not in TEMP_AID, a disaster in (D - disaster_days, D] that collapsed
+    the house or cost at least disaster_loss_threshold."""
+    D = o.D
+    lo = D - dt.timedelta(days=disaster_days)
+    hit = {r["person_id"] for r in o.rows("disasters")
+           if lo < r["event_date"] <= D and (r["house_damage"] == "COLLAPSED" or (
+               r["direct_loss"] is not None and r["direct_loss"] >= disaster_loss_threshold))}
+    return {p: None for p in hit if p not in o.death and not o.covered(p) and not o.active(p, "TEMP_AID")}
+
+
+@planted("ELDERLY_ALLOWANCE_MISSING")
+def elderly_allowance_missing(w: World, i: int, positive: bool):
+    D = w.D
+    v = i % 4
+    eighty = add_months(D, -12 * 80)    # born exactly 80 years before D
+    if positive:
+        if v == 0:
+            p = w.alone(birth=eighty)
+            return [(POS, "ELDERLY_ALLOWANCE_MISSING", p, "worked example: born exactly 80 years before D")]
+        if v == 1:
+            p = w.alone(age=85)
+            w.enroll(p, "ELDERLY_ALLOWANCE", dt.date(2022, 1, 1), end=D - ONE_DAY, amount=Decimal("50.00"))
+            return [(POS, "ELDERLY_ALLOWANCE_MISSING", p, "worked example: the allowance ended the day before D")]
+        if v == 2:
+            p = w.alone(age=88)
+            w.enroll(p, "TEKUN", dt.date(2020, 1, 1), amount=Decimal("1100.00"))
+            return [(POS, "ELDERLY_ALLOWANCE_MISSING", p, "covered by TEKUN, no allowance")]
+        p = w.alone(age=81)
+        w.enroll(p, "ELDERLY_ALLOWANCE", D + ONE_DAY, amount=Decimal("50.00"), pay=False)
+        return [(POS, "ELDERLY_ALLOWANCE_MISSING", p, "the allowance starts the day after D")]
+    if v == 0:
+        p = w.alone(birth=eighty + ONE_DAY)
+        return [(NM, "ELDERLY_ALLOWANCE_MISSING", p, "worked example: born one day later, 79 on D")]
+    if v == 1:
+        p = w.alone(age=86)
+        w.enroll(p, "ELDERLY_ALLOWANCE", dt.date(2021, 1, 1), end=D, amount=Decimal("50.00"))
+        return [(NM, "ELDERLY_ALLOWANCE_MISSING", p, "the allowance ends on D")]
+    if v == 2:
+        p = w.alone(age=90)
+        w.died(p, D - 20 * ONE_DAY)
+        return [(NM, "ELDERLY_ALLOWANCE_MISSING", p, "died; the household row still NORMAL")]
+    p = w.person(age=84)
+    w.household([(p, "HEAD")], statuses={p.id: ("MOVED_OUT", dt.date(2023, 5, 1))})
+    return [(NM, "ELDERLY_ALLOWANCE_MISSING", p, "moved out (household row not NORMAL)")]
+
+
+@truth("ELDERLY_ALLOWANCE_MISSING")
+def elderly_allowance_missing_truth(o: Facts, elderly_age: int) -> dict:
+    """Alive with a NORMAL household row, aged elderly_age or more on D, not active in ELDERLY_ALLOWANCE."""
+    return {p: None for p, row in o.household.items()
+            if row["status"] == "NORMAL" and p not in o.death and o.age(p) >= elderly_age
+            and not o.active(p, "ELDERLY_ALLOWANCE")}
