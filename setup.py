@@ -30,6 +30,9 @@ setup(
             "nbclient>=0.10",
             "ipykernel>=6.29",
         ],
+        # scripts/benchmark.sh only: the engine a bureau might pick instead, reading the same
+        # files into Parquet, as a yardstick for hedui's figures (issue 24)
+        "bench": ["duckdb>=1.1"],
     },
     entry_points={"console_scripts": ["hedui=jobs.cli:main"]},
 )

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Prints speed and memory figures: generation, ingest (landing -> silver), the checks
-# alone and the whole run, and how many times the payment data is scanned by the checks.
+# Prints speed and memory figures, in one sitting: generation; the whole run and its stages
+# (ingest, feedback, checks); the same run again with nothing new (a new JVM, as the daily
+# cron starts it); a new batch of 1 % of the rows on the loaded warehouse; Spark's own floor
+# (the same files read once with hedui's reader and written to plain Parquet) and DuckDB
+# doing the same; hedui as a multiple of each; the targets met or not; the JVM's memory and
+# CPU; how many times the checks scan the payments.
 #   bash scripts/benchmark.sh                 # scale 0.1 (~21M rows)
 #   SCALE=1.0 bash scripts/benchmark.sh       # all of Dali (~211M rows)
 #   RUNS=3 bash scripts/benchmark.sh          # the run twice more over the same landing zone,
@@ -20,6 +24,8 @@ if [[ -n ${CORES:-} ]]; then
   PIN=(taskset -c "0-$((10#$CORES - 1))")
 fi
 bash scripts/setup.sh >&2
+# DuckDB, the yardstick (benchmark only: setup.py's "bench" extra)
+.venv/bin/python -c "import duckdb" 2>/dev/null || .venv/bin/pip install -q "duckdb>=1.1" >&2
 SCALE=${SCALE:-0.1}
 WORK=${WORK:-/tmp/hedui-bench}
 RUNS=${RUNS:-1}

@@ -20,8 +20,9 @@ Plan (see :mod:`jobs.rules.facts`):
 2. Each enabled rule's function (:mod:`jobs.rules.catalogue`, registered with
    ``@rule("RULE_ID")``, :mod:`jobs.rules.registry`), called with its parameters from
    conf/rules.yaml, returns a :class:`~jobs.rules.evidence.Finding`;
-   :func:`~jobs.rules.evidence.assemble` attaches sorted evidence, county and name.
-3. :func:`candidates` unions them (lazy). :func:`detect` materialises the union as a
+3. :func:`candidates` gathers them (lazy): :func:`~jobs.rules.evidence.assemble` groups
+   every rule's hits and evidence by (rule, person) in one aggregation and attaches the
+   sorted evidence, county and name. :func:`detect` materialises the union as a
    local checkpoint (one pass over the sources; its plan no longer refers to them) and
    then unpersists the windows, so nothing but the (small) candidates stays in memory.
    A persisted frame would not do: unpersisting the windows it was planned over makes
@@ -37,7 +38,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from functools import reduce
 
 from pyspark.sql import DataFrame
 
@@ -72,11 +72,11 @@ def enabled_rules(rules: RulesConfig) -> list[str]:
 
 def candidates(facts: Facts, rules: RulesConfig) -> DataFrame:
     """The lazy union of the enabled rules' candidates (valid while ``facts`` is open)."""
-    frames = [assemble(rule_id, RULES[rule_id](facts, **rules.params(rule_id))) for rule_id in enabled_rules(rules)]
-    if not frames:
+    findings = {rule_id: RULES[rule_id](facts, **rules.params(rule_id)) for rule_id in enabled_rules(rules)}
+    if not findings:
         spark = next(iter(facts.tables.values())).sparkSession
         return spark.createDataFrame([], CANDIDATE_SCHEMA)
-    return reduce(DataFrame.unionByName, frames)
+    return assemble(findings)
 
 
 def detect(tables: dict[str, DataFrame], check_date: dt.date, rules: RulesConfig, contract: Contract) -> DataFrame:

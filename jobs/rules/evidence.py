@@ -149,13 +149,8 @@ def evidence_rows(evidence: Column) -> Column:
     return F.transform(canonical_evidence(F.from_json(evidence, EVIDENCE_TYPE)), lambda e: F.to_json(e))
 
 
-def assemble(rule_id: str, finding: Finding) -> DataFrame:
-    """The candidate rows (CANDIDATE_SCHEMA) of one rule from its finding.
-
-    One aggregation per rule: the hit rows and the evidence rows are unioned and grouped
-    by person; persons without a hit row are dropped. Rules keep their evidence frames
-    close to the persons that can fire (evidence of others is aggregated, then dropped).
-    """
+def finding_rows(rule_id: str, finding: Finding) -> DataFrame:
+    """One rule's hit rows and evidence rows in one shape, tagged with the rule."""
     entry = EVIDENCE_TYPE.elementType
     hits = finding.hits.select(
         "person_id", F.col("amount_at_risk").cast(AMOUNT).alias("amount_at_risk"), F.lit(True).alias("_hit"),
@@ -167,10 +162,22 @@ def assemble(rule_id: str, finding: Finding) -> DataFrame:
                   F.struct("source", "key", "values").cast(entry).alias("_entry"), "_county", "_name",
                   F.col("_pref").cast("int").alias("_pref"), "_order")
         for ev in finding.evidence]
-    rows = reduce(DataFrame.unionByName, frames)
+    return reduce(DataFrame.unionByName, frames).withColumn("rule_id", F.lit(rule_id))
+
+
+def assemble(findings: dict[str, Finding]) -> DataFrame:
+    """The candidate rows (CANDIDATE_SCHEMA) of every rule from its finding.
+
+    One aggregation for all rules: the hit rows and the evidence rows are unioned and
+    grouped by (rule, person); pairs without a hit row are dropped (rules keep their
+    evidence frames close to the persons that can fire). A single shuffle for the whole
+    catalogue instead of one per rule: the checks' cost at small scales is the number of
+    Spark stages (docs/BENCHMARKS.md, "The checks").
+    """
+    rows = reduce(DataFrame.unionByName, [finding_rows(rule_id, f) for rule_id, f in findings.items()])
     rank = F.struct(F.col("_pref"), F.coalesce(-F.col("_order"), F.lit(_LAST)),
                     F.col("_entry")["source"], F.col("_entry")["key"])
-    grouped = rows.groupBy("person_id").agg(
+    grouped = rows.groupBy("rule_id", "person_id").agg(
         F.max("_hit").alias("_hit"),
         F.max("amount_at_risk").alias("amount_at_risk"),
         F.collect_list("_entry").alias("_entries"),
@@ -178,7 +185,7 @@ def assemble(rule_id: str, finding: Finding) -> DataFrame:
         F.min_by("_name", F.when(F.col("_name").isNotNull(), rank)).alias("source_name"),
     )
     return grouped.filter(F.col("_hit")).select(
-        F.lit(rule_id).alias("rule_id"),
+        F.col("rule_id").cast("string").alias("rule_id"),
         "person_id",
         F.round("amount_at_risk", 2).cast(AMOUNT).alias("amount_at_risk"),
         canonical_evidence(F.col("_entries")).cast(EVIDENCE_TYPE).alias("evidence"),
