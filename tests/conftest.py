@@ -1,6 +1,15 @@
-"""Shared fixtures: one SparkSession (Delta, small shuffles, no UI) for the whole run."""
+"""Shared fixtures: one SparkSession (Delta, small shuffles, no UI) for the whole run, and
+one generated landing zone with the warehouse of its first run.
+
+The landing zone is generated once per test session (small scale, fixed seed and check
+date, tests/e2e/params.py) and the first `hedui run` over it is done once, when a test
+first asks for them; the end-to-end tests, the kill -9 test and the cluster test (which
+compares its own run with this one) share them. Tests that change the warehouse or the
+landing zone work on their own copies.
+"""
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import logging
@@ -8,6 +17,9 @@ import logging
 import pytest
 
 from jobs.config import load_config
+from jobs.generate import generate
+from jobs.pipeline import run
+from tests.e2e.params import E2E_DATE, E2E_RUN, E2E_SCALE, E2E_SEED
 
 CHECK_DATE = dt.date(2026, 10, 15)   # RULES.md worked examples use this D
 RUN_ID = "test-run-0001"
@@ -44,3 +56,25 @@ def check_date():
 @pytest.fixture
 def run_id():
     return RUN_ID
+
+
+@pytest.fixture(scope="session")
+def landing(spark, cfg, tmp_path_factory):
+    out = tmp_path_factory.mktemp("e2e") / "landing"
+    counts = generate(spark, cfg, str(out), E2E_SCALE, E2E_SEED, E2E_DATE)
+    assert counts
+    return out
+
+
+@pytest.fixture(scope="session")
+def truth(landing):
+    with open(landing / "_truth" / "expected.csv", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="session")
+def first_run(spark, cfg, landing, tmp_path_factory):
+    """The warehouse after the first run over the generated landing zone."""
+    warehouse = tmp_path_factory.mktemp("e2e") / "warehouse"
+    result = run(spark, cfg, str(landing), str(warehouse), E2E_DATE, E2E_RUN)
+    return warehouse, result

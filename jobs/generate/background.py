@@ -121,7 +121,7 @@ class Background:
         if "severe" in self.people.columns:   # materialised already
             self._x = self.people
             return self._x
-        st, D, B1 = self.st, self.D, self.B1
+        st, B1 = self.st, self.B1
         df = self.people
         loner = "kind = 'family' AND size = 1 AND cls = 'NONE' AND age BETWEEN 18 AND 60"
         u_pr = self.u("crime", "pk")
@@ -488,8 +488,8 @@ class Background:
                       ("_damage = 'COLLAPSED'", "array(30000, 200000)"), ("r.relief", "array(30000, 80000)"),
                       ("_risky", "array(2000, 28000)")], "array(2000, 60000)")
         df = add(df, {"_lh": lo_hi})
-        loss = (f"CASE WHEN NOT r.relief AND _un < 0.08 THEN NULL"
-                f" ELSE (_lh[0] * 100 + floor(_ul * (_lh[1] - _lh[0]) * 100)) / 100 END")
+        loss = ("CASE WHEN NOT r.relief AND _un < 0.08 THEN NULL"
+                " ELSE (_lh[0] * 100 + floor(_ul * (_lh[1] - _lh[0]) * 100)) / 100 END")
         return df.selectExpr(
             _id_key("ZH", key, 14) + " AS record_id", "id AS person_id", "name", f"{_date('r.d')} AS event_date",
             "r.h AS hazard", "_damage AS house_damage", f"{_money(loss)} AS direct_loss", "county AS county_code",
@@ -504,7 +504,7 @@ class Background:
 
     def enrollment_spells(self) -> DataFrame:
         """One row per enrollment with typed dates (the payments job explodes it)."""
-        D, B1 = self.D, self.B1
+        B1 = self.B1
         df = self.with_disasters(self.x().where("kind IN ('family', 'dead')"))
         b1 = LIT_DATE(B1)
         # from the month of the 80th birthday (applied for in advance): active on D for everyone 80 or over

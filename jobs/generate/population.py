@@ -330,7 +330,6 @@ def build_people(pop: Population, path: str) -> DataFrame:
     surname = CASE([("kind <> 'family'", sur_own), ("role = 'HEAD'", sur_head),
                     ("role IN ('CHILD', 'GRANDCHILD')", paternal),
                     ("role = 'PARENT' AND male", sur_head), ("role = 'SIBLING'", sur_head)], sur_own)
-    eth_key = "CASE WHEN kind = 'family' THEN hh * 8 ELSE pk END"
     fc_male = f"{U(seed, 'sex', 'hh * 8 + fc_slot')} < 0.515"
     p1_male = f"(p2_slot >= 0 OR {U(seed, 'sex', 'hh * 8 + p1_slot')} < 0.40)"
     father = CASE([("kind <> 'family'", "-1"),

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from jobs import tables
 from jobs.pipeline import run
+from tests.compare import rows, table_folders
 from tests.e2e.params import E2E_DATE
 
 pytestmark = pytest.mark.slow
@@ -33,21 +33,6 @@ VOLATILE = {"_run_id", "_ingested_at", "run_id", "ingested_at", "logged_at"}
 def hedui_run(landing: Path, wh: Path, run_id: str) -> list[str]:
     return [sys.executable, "-m", "jobs.cli", "run", "--landing", str(landing), "--warehouse", str(wh),
             "--as-of", E2E_DATE.isoformat(), "--run-id", run_id]
-
-
-def table_folders(wh: Path) -> list[str]:
-    """Every Delta table of a warehouse, as a path relative to it."""
-    return sorted(str(p.parent.relative_to(wh)) for p in wh.rglob("_delta_log"))
-
-
-def same_rows(spark, a: str, b: str) -> bool:
-    left, right = tables.read_delta(spark, a), tables.read_delta(spark, b)
-    def comparable(df):   # maps cannot be compared by EXCEPT: their sorted entries as JSON
-        return df.select(*[F.to_json(F.array_sort(F.map_entries(f.name))).alias(f.name)
-                           if isinstance(f.dataType, T.MapType) else F.col(f.name)
-                           for f in sorted(df.schema.fields, key=lambda f: f.name) if f.name not in VOLATILE])
-    left, right = comparable(left), comparable(right)
-    return left.exceptAll(right).count() == 0 and right.exceptAll(left).count() == 0
 
 
 def test_second_run_refused_then_killed_run_redone(spark, cfg, landing, first_run, tmp_path):
@@ -78,7 +63,7 @@ def test_second_run_refused_then_killed_run_redone(spark, cfg, landing, first_ru
     reference = first_run[0]
     assert table_folders(wh) == table_folders(reference)
     differ = [t for t in table_folders(wh) if t != "meta/runs"
-              and not same_rows(spark, str(wh / t), str(reference / t))]
+              and rows(spark, str(wh / t), VOLATILE) != rows(spark, str(reference / t), VOLATILE)]
     assert not differ, f"tables that differ from the uninterrupted run's: {differ}"
     runs = {r.run_id: r.outcome for r in tables.read_delta(spark, str(wh / "meta" / "runs")).collect()}
     assert runs == {"killed-run": "INTERRUPTED", "rerun": "SUCCESS"}

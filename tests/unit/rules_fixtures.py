@@ -17,6 +17,7 @@ import datetime as dt
 from decimal import Decimal
 from itertools import count
 
+import pytest
 from pyspark.sql import DataFrame, Row
 from pyspark.sql import types as T
 
@@ -239,10 +240,7 @@ class Scenario:
         people = People()
         def build(s: Silver): ...
         SCENARIO = Scenario(build, "DECEASED", "IMPRISONED")
-
-        @pytest.fixture
-        def found(spark, cfg, check_date):
-            return SCENARIO.found(spark, cfg, check_date)
+        found = SCENARIO.fixture()        # the test's `found` fixture
     """
 
     def __init__(self, build, *rule_ids: str):
@@ -256,3 +254,15 @@ class Scenario:
             self.build(silver)
             self._found[check_date] = silver.detect(check_date, only(cfg.rules, *self.rule_ids))
         return self._found[check_date]
+
+    def fixture(self):
+        """A `found` fixture: this scenario detected on the test's check date."""
+        @pytest.fixture
+        def found(spark, cfg, check_date):
+            return self.found(spark, cfg, check_date)
+        return found
+
+
+def fires_by_name(people: People):
+    """fires(found, rule_id, name): whether the rule fires for the person `people` calls name."""
+    return lambda found, rule_id, name: found.fires(rule_id, people(name))

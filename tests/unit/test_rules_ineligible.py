@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules_fixtures import People, Scenario, Silver
+from rules_fixtures import People, Scenario, Silver, fires_by_name
 
 people = People()
 P = people
@@ -137,7 +137,7 @@ def build(s: Silver) -> None:
     s.business(recipient(s, "biz_legal_rep"), role="LEGAL_REP")
 
     def member_holds(name: str, **business) -> None:
-        p = recipient(s, name, household=f"H-{name}")
+        recipient(s, name, household=f"H-{name}")
         q = P(name + "_member")
         s.household(q, f"H-{name}", relation="SPOUSE")
         s.business(q, **business)
@@ -173,14 +173,9 @@ def build(s: Silver) -> None:
 
 SCENARIO = Scenario(build, *RULE_IDS)
 
+found = SCENARIO.fixture()
 
-@pytest.fixture
-def found(spark, cfg, check_date):
-    return SCENARIO.found(spark, cfg, check_date)
-
-
-def fires(found, rule_id: str, name: str) -> bool:
-    return found.fires(rule_id, P(name))
+fires = fires_by_name(P)
 
 
 # ---- IN_CUSTODY ---------------------------------------------------------------------

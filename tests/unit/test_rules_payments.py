@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from rules_fixtures import People, Scenario, Silver
 
 people = People()
@@ -174,10 +172,7 @@ def build(s: Silver) -> None:
 
 SCENARIO = Scenario(build, "DECEASED", "IMPRISONED", "DUPLICATE_PAYMENT", "PAYMENT_WITHOUT_ENROLLMENT")
 
-
-@pytest.fixture
-def found(spark, cfg, check_date):
-    return SCENARIO.found(spark, cfg, check_date)
+found = SCENARIO.fixture()
 
 
 # ---- DECEASED ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from rules_fixtures import People, Scenario, Silver
+from rules_fixtures import People, Scenario, Silver, fires_by_name
 
 people = People()
 P = people
@@ -197,14 +197,9 @@ def build(s: Silver) -> None:
 
 SCENARIO = Scenario(build, *RULE_IDS)
 
+found = SCENARIO.fixture()
 
-@pytest.fixture
-def found(spark, cfg, check_date):
-    return SCENARIO.found(spark, cfg, check_date)
-
-
-def fires(found, rule_id: str, name: str) -> bool:
-    return found.fires(rule_id, P(name))
+fires = fires_by_name(P)
 
 
 # ---- MEDICAL_BURDEN ----------------------------------------------------------------
