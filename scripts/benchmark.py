@@ -293,9 +293,10 @@ def duckdb_floor(landing: str, out: str) -> dict:
     return {"seconds": round(time.monotonic() - t0, 1), "rows": rows}
 
 
-def write_increment(spark, cfg, landing: str, day: dt.date, rows: int) -> int:
+def write_increment(spark, cfg, landing: str, staging: str, rows: int) -> int:
     """A new payments batch of ``rows`` rows with new payment ids (copies of delivered
-    ones), in ``<landing>/payments/<day>/``: what the next delivery brings."""
+    ones), written to ``staging``; :func:`deliver` moves it into the landing zone after
+    the nothing-new run (before it, that run would have a new batch to load)."""
     from pyspark.sql import functions as F
 
     from jobs.ingest.landing import discover
@@ -305,14 +306,20 @@ def write_increment(spark, cfg, landing: str, day: dt.date, rows: int) -> int:
     want = max(1, rows)
     batch = (spark.read.parquet(*parquet).limit(want)
              .withColumn("payment_id", F.concat(F.col("payment_id"), F.lit("N"))))
-    out = os.path.join(landing, "payments", day.isoformat())
-    tmp = out + ".tmp"
+    tmp = staging + ".tmp"
     batch.coalesce(1).write.mode("overwrite").parquet(tmp)
-    os.makedirs(out, exist_ok=True)
+    os.makedirs(staging, exist_ok=True)
     part = next(n for n in os.listdir(tmp) if n.startswith("part-"))
-    os.replace(os.path.join(tmp, part), os.path.join(out, "payments_increment.parquet"))
+    os.replace(os.path.join(tmp, part), os.path.join(staging, "payments_increment.parquet"))
     shutil.rmtree(tmp)
     return want
+
+
+def deliver(staging: str, landing: str, day: dt.date) -> None:
+    """The staged increment into ``<landing>/payments/<day>/``, as the next delivery."""
+    out = os.path.join(landing, "payments", day.isoformat())
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.move(staging, out)
 
 
 def timed_cli(*args: str) -> dict:
@@ -424,13 +431,16 @@ def main() -> None:
         floor = os.path.join(args.work, "floor")
         out["spark_floor"] = spark_floor(spark, cfg, landing, os.path.join(floor, "spark"))
         day = as_of + dt.timedelta(days=1)
-        out["increment_rows"] = write_increment(spark, cfg, landing, day, read // 100)
+        staging = os.path.join(args.work, "increment")
+        shutil.rmtree(staging, ignore_errors=True)
+        out["increment_rows"] = write_increment(spark, cfg, landing, staging, read // 100)
     out.update(stop_measured(spark, events, app_id))
     out["payment_scans_in_run"] = count_payment_scans(event_log(events, app_id))
     if not args.skip_baselines:
         conf = ["--conf", args.conf] if args.conf else []
         out["nothing_new"] = timed_cli("run", "--landing", landing, "--warehouse", warehouse,
                                        "--as-of", as_of.isoformat(), *conf)
+        deliver(staging, landing, day)
         out["increment"] = timed_cli("run", "--landing", landing, "--warehouse", warehouse,
                                      "--as-of", day.isoformat(), *conf)
         shutil.rmtree(os.path.join(landing, "payments", day.isoformat()), ignore_errors=True)
