@@ -8,7 +8,7 @@ def _plain(value):
     """A value that sorts and compares the same however Spark ordered it: a map's items sorted."""
     if isinstance(value, dict):
         return tuple(sorted((k, _plain(v)) for k, v in value.items()))
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):     # arrays, and structs (a Row is a tuple)
         return tuple(_plain(v) for v in value)
     return value
 
