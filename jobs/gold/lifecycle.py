@@ -181,11 +181,16 @@ def transition(current: DataFrame, detected: DataFrame, check_date: dt.date,
                  .select([F.col(c).alias(f"n_{c}") for c in WARNING_COLUMNS]))
     j = o.join(n, F.col("o_warning_id") == F.col("n_warning_id"), "full_outer")
 
-    fires = F.col("n_warning_id").isNotNull()
-    known = F.col("o_warning_id").isNotNull()
-    old = F.col("o_status")
-    reopened = fires & known & (old == DISMISSED) & has_new_evidence(F.col("n_evidence"),
-                                                                     F.col("o_evidence"))
+    # Step by step, each value a column of its own: written as one expression, the status
+    # (and the evidence comparison inside it) appears in every column's "changed" test, and
+    # Spark analyses and plans the copies one by one (seconds per detection, even for a
+    # handful of rows).
+    fires, known, old = F.col("_fires"), F.col("_known"), F.col("o_status")
+    j = j.select("*", F.col("n_warning_id").isNotNull().alias("_fires"),
+                 F.col("o_warning_id").isNotNull().alias("_known"))
+    j = j.withColumn("_reopened", fires & known & (old == DISMISSED)
+                     & has_new_evidence(F.col("n_evidence"), F.col("o_evidence")))
+    reopened = F.col("_reopened")
     status = (F.when(~known, F.lit(NEW))
                .when(~fires, F.when(old.isin(NEW, OPEN), F.lit(RESOLVED)).otherwise(old))
                .when(old == DISMISSED, F.when(reopened, F.lit(NEW)).otherwise(old))
@@ -194,22 +199,25 @@ def transition(current: DataFrame, detected: DataFrame, check_date: dt.date,
                      F.when(F.col("o_last_detected") >= d, old).otherwise(F.lit(OPEN)))
                .otherwise(F.lit(NEW)))  # RESOLVED (or anything unknown) that fires
     refresh = fires & (~known | (old != DISMISSED) | reopened)
+    j = j.withColumn("_refresh", refresh)
 
+    types = {f.name: f.dataType for f in WARNINGS_SCHEMA.fields}
     new = {
         "warning_id": F.coalesce("o_warning_id", "n_warning_id"),
-        **{c: F.when(refresh, F.col(f"n_{c}")).otherwise(F.col(f"o_{c}")) for c in REFRESHED},
+        **{c: F.when(F.col("_refresh"), F.col(f"n_{c}")).otherwise(F.col(f"o_{c}")) for c in REFRESHED},
         "status": status,
         "first_detected": F.when(known, F.col("o_first_detected")).otherwise(d),
         "last_detected": F.when(fires, d).otherwise(F.col("o_last_detected")),
     }
+    j = j.select(*[new[c].cast(types[c]).alias(c) for c in new], "o_run_id", "_fires", "_known",
+                 old.alias("_old_status"), *[F.col(f"o_{c}") for c in new])
     changed = ~known
-    for c, expr in new.items():
-        changed = changed | ~expr.eqNullSafe(F.col(f"o_{c}"))
-    new["run_id"] = F.when(changed, F.lit(run_id)).otherwise(F.col("o_run_id"))
-
-    types = {f.name: f.dataType for f in WARNINGS_SCHEMA.fields}
-    return j.select(*[new[c].cast(types[c]).alias(c) for c in WARNING_COLUMNS],
-                    changed.alias("_changed"), old.alias("_old_status"), fires.alias("_fires"))
+    for c in new:
+        changed = changed | ~F.col(c).eqNullSafe(F.col(f"o_{c}"))
+    j = j.withColumn("_changed", changed)
+    run = F.when(F.col("_changed"), F.lit(run_id)).otherwise(F.col("o_run_id")).cast(types["run_id"])
+    return j.select(*[run.alias(c) if c == "run_id" else F.col(c) for c in WARNING_COLUMNS],
+                    "_changed", "_old_status", "_fires")
 
 
 def apply_detection(spark: SparkSession, warehouse: str, detected: DataFrame,

@@ -28,6 +28,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs.contract import SourceSpec
+from jobs.spark.workarounds import union_of_many
 from jobs.tables import AMOUNT
 
 EVIDENCE_TYPE = T.ArrayType(T.StructType([
@@ -174,7 +175,7 @@ def assemble(findings: dict[str, Finding]) -> DataFrame:
     catalogue instead of one per rule: the checks' cost at small scales is the number of
     Spark stages (docs/BENCHMARKS.md, "The checks").
     """
-    rows = reduce(DataFrame.unionByName, [finding_rows(rule_id, f) for rule_id, f in findings.items()])
+    rows = union_of_many([finding_rows(rule_id, f) for rule_id, f in findings.items()])
     rank = F.struct(F.col("_pref"), F.coalesce(-F.col("_order"), F.lit(_LAST)),
                     F.col("_entry")["source"], F.col("_entry")["key"])
     grouped = rows.groupBy("rule_id", "person_id").agg(
