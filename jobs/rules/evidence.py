@@ -21,7 +21,6 @@ null stays null. No run id and no check date ever go into evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -150,8 +149,8 @@ def evidence_rows(evidence: Column) -> Column:
     return F.transform(canonical_evidence(F.from_json(evidence, EVIDENCE_TYPE)), lambda e: F.to_json(e))
 
 
-def finding_rows(rule_id: str, finding: Finding) -> DataFrame:
-    """One rule's hit rows and evidence rows in one shape, tagged with the rule."""
+def finding_rows(rule_id: str, finding: Finding) -> list[DataFrame]:
+    """One rule's hit rows and evidence rows, frames of one shape tagged with the rule."""
     entry = EVIDENCE_TYPE.elementType
     hits = finding.hits.select(
         "person_id", F.col("amount_at_risk").cast(AMOUNT).alias("amount_at_risk"), F.lit(True).alias("_hit"),
@@ -163,7 +162,7 @@ def finding_rows(rule_id: str, finding: Finding) -> DataFrame:
                   F.struct("source", "key", "values").cast(entry).alias("_entry"), "_county", "_name",
                   F.col("_pref").cast("int").alias("_pref"), "_order")
         for ev in finding.evidence]
-    return reduce(DataFrame.unionByName, frames).withColumn("rule_id", F.lit(rule_id))
+    return [frame.withColumn("rule_id", F.lit(rule_id)) for frame in frames]
 
 
 def assemble(findings: dict[str, Finding]) -> DataFrame:
@@ -175,7 +174,7 @@ def assemble(findings: dict[str, Finding]) -> DataFrame:
     catalogue instead of one per rule: the checks' cost at small scales is the number of
     Spark stages (docs/BENCHMARKS.md, "The checks").
     """
-    rows = union_of_many([finding_rows(rule_id, f) for rule_id, f in findings.items()])
+    rows = union_of_many([frame for rule_id, f in findings.items() for frame in finding_rows(rule_id, f)])
     rank = F.struct(F.col("_pref"), F.coalesce(-F.col("_order"), F.lit(_LAST)),
                     F.col("_entry")["source"], F.col("_entry")["key"])
     grouped = rows.groupBy("rule_id", "person_id").agg(

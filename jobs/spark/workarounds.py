@@ -133,19 +133,27 @@ def detached(df: DataFrame) -> DataFrame:
 
 
 def union_of_many(frames: list[DataFrame]) -> DataFrame:
-    """The union of ``frames``, its partitions coalesced to the session's default parallelism.
+    """The union (by column name) of ``frames``, built as a balanced tree and its partitions
+    coalesced to the session's default parallelism. Two costs of a union of many branches:
 
-    Every task of a stage deserializes the stage's whole task binary: for a union of many
-    branches that is every branch's plan, so the cost grows with branches x partitions.
-    The checks' one aggregation reads a union of some 60 hit and evidence frames (307 RDDs,
-    170 partitions at the demo scale): deserializing it took 18.6 of the stage's 29.3
-    task-seconds (event log, "Executor Deserialize Time"). Coalesced without a shuffle, the
-    same rows go to ``defaultParallelism`` tasks (every core still busy), each
-    deserializing the plan once."""
-    from functools import reduce
-
-    union = reduce(DataFrame.unionByName, frames)
-    # (a union with fewer partitions keeps its own: a coalesce never adds any)
+    - Spark analyses the whole plan again at every ``unionByName`` (relation
+      deduplication, the analysis checks): folded left, that is quadratic in the branches;
+      as a balanced tree, each level goes over the plan once.
+    - Every task of a stage deserializes the stage's whole task binary: for a union, every
+      branch's plan, so the cost grows with branches x partitions. The checks' one
+      aggregation reads a union of some 60 hit and evidence frames (307 RDDs, 170
+      partitions at the demo scale): deserializing it took 18.6 of the stage's 29.3
+      task-seconds (event log, "Executor Deserialize Time"). Coalesced without a shuffle,
+      the same rows go to ``defaultParallelism`` tasks (every core still busy), each
+      deserializing the plan once; a union with fewer partitions keeps its own.
+    """
+    if not frames:
+        raise ValueError("union_of_many() needs at least one frame")
+    level = list(frames)
+    while len(level) > 1:
+        level = [level[i].unionByName(level[i + 1]) if i + 1 < len(level) else level[i]
+                 for i in range(0, len(level), 2)]
+    union = level[0]
     return union.coalesce(union.sparkSession.sparkContext.defaultParallelism)
 
 
