@@ -36,6 +36,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
     unknown_sources: list[str] = field(default_factory=list)
+    ignored_files: list[str] = field(default_factory=list)
     interrupted_runs: list[dict] = field(default_factory=list)
 
 
@@ -116,12 +117,14 @@ def _run(spark, cfg, landing, warehouse, check_date, run_id, started_at) -> RunR
     _record(spark, warehouse, base, ingested, timer, outcome="PARTIAL" if failed else "SUCCESS",
             exit_code=exit_code, warnings=by_rule, latest_batches=batches, stale=stale, stats=stats)
     notes = {"run_id": run_id, "failed_files": failed, "unknown_source_folders": ingested.unknown_sources,
+             "ignored_files": ingested.ignored_files,
              "interrupted_runs": [f"{r['run_id']} (started {r['started_at']})" for r in interrupted],
              "timings": timer.seconds}
     summary = summarize(spark, warehouse, check_date, stale, {**stats, **notes}, cfg)
     return RunResult(run_id=run_id, check_date=check_date, exit_code=exit_code, failed_files=failed,
                      summary=summary, timings=timer.seconds, counts=stats,
-                     unknown_sources=ingested.unknown_sources, interrupted_runs=interrupted)
+                     unknown_sources=ingested.unknown_sources, ignored_files=ingested.ignored_files,
+                     interrupted_runs=interrupted)
 
 
 def rules_fingerprint(cfg: Config) -> str:
@@ -156,6 +159,7 @@ def _record(spark, warehouse, base: dict, ingested, timer, *, outcome, exit_code
             "warnings_by_rule": warnings, "timings": timer.seconds, "latest_batches": latest_batches,
             "stale_sources": stale, "error": error,
             "unknown_sources": ingested.unknown_sources if ingested is not None else None,
+            "ignored_files": ingested.ignored_files if ingested is not None else None,
         })
     except Exception:  # the run log must not hide the run's own error
         log.exception("could not record the run in meta/runs")

@@ -29,6 +29,7 @@ RUNS_SCHEMA = T.StructType([
     T.StructField("stale_sources", T.ArrayType(T.StringType()), True),
     T.StructField("error", T.StringType(), True),
     T.StructField("unknown_sources", T.ArrayType(T.StringType()), True),  # landing folders that are no source
+    T.StructField("ignored_files", T.ArrayType(T.StringType()), True),    # landing files neither CSV nor parquet
 ])
 RUNNING, INTERRUPTED = "RUNNING", "INTERRUPTED"
 _JSON_FIELDS = ("params", "files", "row_counts", "warnings_by_rule", "timings", "latest_batches")

@@ -73,6 +73,7 @@ class IngestResult:
     run_id: str
     sources: dict[str, SourceResult] = field(default_factory=dict)
     unknown_sources: list[str] = field(default_factory=list)
+    ignored_files: list[str] = field(default_factory=list)   # neither CSV nor parquet: reported, not loaded
     files_skipped: int = 0
     loaded: frozenset[tuple[str, str]] = frozenset()     # every (source, file) LOADED after this run
 
@@ -228,7 +229,7 @@ def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile
                 frame.unpersist()
         result.quarantine = quarantine
         for c in loaded:
-            read = counts[c.file.file_id][0]
+            read = counts.get(c.file.file_id, (0, False))[0]    # a header and no records: 0 rows
             q = quarantined.get(c.file.file_id, 0)
             result.log_rows.append(_log_row(attempt, c.file, c, read, read - q, q, "LOADED", None))
             result.files_loaded.append(c.file.file_id)
@@ -278,9 +279,12 @@ def ingest(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check
     discovery = discover(spark, landing, cfg.contract)
     for name in discovery.unknown_sources:
         log.warning("unknown source folder skipped: %s", name)
+    for name in discovery.ignored_files:
+        log.warning("file ignored (neither .csv, .csv.gz nor .parquet): %s", name)
     done = loaded_files(spark, warehouse)
     pending = pending_files(discovery, done)
     result = IngestResult(run_id=run_id, unknown_sources=discovery.unknown_sources,
+                          ignored_files=list(discovery.ignored_files),
                           files_skipped=len(discovery.files) - len(pending), loaded=frozenset(done))
     todo = {name: [f for f in pending if f.source == name] for name in cfg.contract.names
             if only is None or name in only}

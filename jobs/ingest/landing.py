@@ -54,13 +54,18 @@ class LandingFile:
 class Discovery:
     files: list[LandingFile]
     unknown_sources: list[str]
+    ignored_files: list[str] = ()    # "<source>/<batch>/<name>" of files that are no CSV or parquet
 
 
 def discover(spark: SparkSession, landing: str, contract: Contract) -> Discovery:
-    """Every file under known source folders, in source, batch (byte order) and name order.
-    Folders starting with ``_`` or ``.`` are not sources; unknown ones are reported."""
+    """Every CSV or parquet file under known source folders, in source, batch (byte order)
+    and name order (contract s.1). Folders and files starting with ``_`` or ``.`` (the
+    generator's ``_truth``, ``_SUCCESS``, Hadoop's ``.crc``, editors' temporary files) are
+    passed over; unknown source folders and files of any other type (an ``.xlsx``, a
+    ``readme.txt``) are reported, not loaded."""
     files: list[LandingFile] = []
     unknown: list[str] = []
+    ignored: list[str] = []
     for src in fs.list_dir(spark, landing):
         if not src.is_dir or src.name.startswith(("_", ".")):
             continue
@@ -73,8 +78,12 @@ def discover(spark: SparkSession, landing: str, contract: Contract) -> Discovery
             for f in fs.list_dir(spark, batch.path):
                 if f.is_dir or f.name.startswith(("_", ".")):
                     continue
-                files.append(LandingFile(src.name, batch.name, f.name, f.path, f.size))
-    return Discovery(files=files, unknown_sources=unknown)
+                found = LandingFile(src.name, batch.name, f.name, f.path, f.size)
+                if found.format is None:
+                    ignored.append(f"{src.name}/{found.file_id}")
+                else:
+                    files.append(found)
+    return Discovery(files=files, unknown_sources=unknown, ignored_files=ignored)
 
 
 # ---------------------------------------------------------------------------------
@@ -178,10 +187,14 @@ def read_csv(spark: SparkSession, f: LandingFile, spec: SourceSpec,
     breaks. Spark's reader parses it so only in multi-line mode (one task per file: the
     generator and the departments' big deliveries come as several files), and with the
     quote as its own escape (Spark's default escape is a backslash)."""
+    if f.size == 0:
+        raise UnreadableFile("empty file (0 bytes): a CSV file needs at least its header line")
     try:
         head = fs.read_head(spark, f.path, settings.sniff_bytes)
     except Exception as exc:  # Java IO errors: truncated gzip, permissions...
         raise UnreadableFile(f"cannot read the file: {safe_message(exc)}") from None
+    if not head:
+        raise UnreadableFile("empty file (no bytes once decompressed): a CSV file needs at least its header line")
     encoding = detect_encoding(head)
     header = parse_header(head, encoding, whole_file=len(head) < settings.sniff_bytes)
     mapped = map_header(header, spec)
@@ -235,7 +248,9 @@ def unbalanced_quotes(spark: SparkSession, files: list[LandingFile]) -> set[str]
     if not csv:
         return set()
     text = spark.read.text(list(csv))
-    quotes = F.length("value") - F.length(F.replace("value", F.lit('"'), F.lit("")))
+    # bytes, not characters: GB18030 text read as UTF-8 is not valid UTF-8, and Spark counts
+    # the characters of an invalid sequence by its lead byte, swallowing the quote after it
+    quotes = F.octet_length("value") - F.octet_length(F.replace("value", F.lit('"'), F.lit("")))
     rows = (text.groupBy(F.input_file_name().alias("path")).agg(F.sum(quotes).alias("quotes"))
             .filter(F.col("quotes") % 2 == 1).collect())
     by_path = {_comparable(path): file_id for path, file_id in csv.items()}
