@@ -22,7 +22,7 @@ import click
 
 from jobs import fs, lock, preflight
 from jobs.config import ENVIRONMENTS, Config, load_config
-from jobs.errors import ConfigError, SparkSetupError, UsageError, safe_message
+from jobs.errors import ConfigError, SparkSetupError, StepFailed, UsageError, safe_message
 
 log = logging.getLogger("jobs.cli")
 
@@ -54,6 +54,7 @@ def common_options(fn):
     @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
     @functools.wraps(fn)
     def wrapper(env, conf_file, verbose, **kwargs):
+        click.get_current_context().meta["hedui.verbose"] = verbose
         logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         for noisy in ("py4j", "py4j.clientserver", "py4j.java_gateway"):
@@ -123,15 +124,30 @@ def _usage(exc: UsageError) -> None:
     sys.exit(EXIT_USAGE)
 
 
-def _fail(what: str, exc: Exception) -> None:
-    log.debug("%s failed: %s", what, safe_message(exc))
-    click.echo(f"hedui: {what} failed: {safe_message(exc, 500)}", err=True)
+def _fail(what: str, exc: Exception, warehouse: str | None = None, run_id: str | None = None) -> None:
+    """Exit status 3 with one line naming the step (and source and file) and the log that
+    holds the masked traceback; ``-v`` prints that traceback too."""
+    from jobs.diagnostics import format_exception, write_log
+    traceback = format_exception(exc)
+    if isinstance(exc, StepFailed):
+        line = str(exc)
+    else:
+        line = safe_message(exc, 500)
+        if warehouse and run_id:
+            path = write_log(fs.files_for(warehouse), warehouse, run_id, [(f"{what}: {line}", traceback)])
+            if path:
+                line += f" (traceback, ID numbers and names masked: {path})"
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get("hedui.verbose"):
+        click.echo(traceback, err=True)
+    click.echo(f"hedui: {what} failed: {line}", err=True)
     sys.exit(EXIT_FAILED)
 
 
 @contextlib.contextmanager
-def exit_status(what: str):
-    """UsageError -> exit 2, any other error -> exit 3 (SystemExit passes)."""
+def exit_status(what: str, warehouse: str | None = None, run_id: str | None = None):
+    """UsageError -> exit 2, any other error -> exit 3 (SystemExit passes); a failure's
+    masked traceback goes to ``<warehouse>/_hedui/logs/<run_id>.log`` when they are known."""
     try:
         yield
     except UsageError as exc:
@@ -139,7 +155,7 @@ def exit_status(what: str):
     except (SystemExit, KeyboardInterrupt):
         raise
     except Exception as exc:
-        _fail(what, exc)
+        _fail(what, exc, warehouse, run_id)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -193,7 +209,7 @@ def run(cfg: Config, landing: str | None, warehouse: str | None, as_of: dt.date 
     as_of = as_of or dt.date.today()
     run_id = run_id or new_run_id()
     checks = [("folder", landing, "--landing"), ("new-or-folder", warehouse, "--warehouse")]
-    with exit_status("run"):
+    with exit_status("run", warehouse, run_id):
         preflight.check_paths(checks)
         refuse_earlier_than_marker(fs.files_for(warehouse), warehouse, as_of)   # before Spark starts
         with Command(cfg, "run", run_id, checks, warehouse) as cmd:

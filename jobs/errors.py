@@ -6,7 +6,10 @@ files, run ids, dates and counts. The command line maps them to its exit status:
 - :class:`UsageError` and its kinds: exit status 2, nothing written;
 - :class:`UnreadableFile`: not an exit status of its own; the file is FAILED in the
   ingest log and the run ends with exit status 1;
-- anything else that stops a command: exit status 3 (``RunFailed`` reworded).
+- :class:`StepFailed`: exit status 3; names the step (and the source and file where
+  there is one) and the log under the warehouse that holds the masked traceback;
+- anything else that stops a command: exit status 3, its message reworded
+  (:func:`safe_message`).
 """
 from __future__ import annotations
 
@@ -47,6 +50,33 @@ class UnreadableFile(HeduiError):
     """A landing file that cannot be read at all; the message is its reason."""
 
 
+class StepFailed(HeduiError):
+    """A step of a command failed for a reason that is not one file's content (the
+    warehouse's storage, a Delta commit, a defect): exit status 3.
+
+    ``reason`` is the short, personal-data-free line (``meta/runs.error`` holds it too);
+    ``log_path`` the log with the masked traceback, once written."""
+
+    def __init__(self, step: str, cause: str, source: str | None = None, file: str | None = None,
+                 log_path: str | None = None):
+        self.step, self.cause, self.source, self.file, self.log_path = step, cause, source, file, log_path
+        super().__init__(self.reason)
+
+    @property
+    def reason(self) -> str:
+        where = f"step {self.step}"
+        if self.source:
+            where += f", source {self.source}"
+        if self.file:
+            where += f", file {self.file}"
+        return f"{where}: {self.cause}"
+
+    def __str__(self) -> str:
+        if self.log_path:
+            return f"{self.reason} (traceback, ID numbers and names masked: {self.log_path})"
+        return self.reason
+
+
 # ---------------------------------------------------------------------------------
 # Messages of errors that were not ours (Spark's, Java's) without personal data
 # ---------------------------------------------------------------------------------
@@ -57,7 +87,7 @@ def safe_message(exc: BaseException, limit: int = 300) -> str:
     class, for a Java error the Java exception's own first line."""
     import re
 
-    from jobs.masking import mask_ids_in_text
+    from jobs.masking import mask_personal_text
 
     java = getattr(exc, "java_exception", None)
     text = str(java) if java is not None else str(exc)
@@ -66,7 +96,7 @@ def safe_message(exc: BaseException, limit: int = 300) -> str:
     # keep the Java exception's line
     first = next((line for line in lines if "Exception" in line or "Error" in line), lines[0] if lines else "")
     first = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", first)
-    first = mask_ids_in_text(first)[:limit]
+    first = mask_personal_text(first)[:limit]
     kind = type(exc).__name__
     error_class = getattr(exc, "getCondition", None) or getattr(exc, "getErrorClass", None)
     try:

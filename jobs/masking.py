@@ -49,3 +49,32 @@ def mask_ids_in_text(text: str | None) -> str | None:
     if text is None:
         return None
     return _ID_LIKE.sub(lambda m: mask_id(re.sub(r"[\s\u3000\u00a0]", "", m.group(0))), text)
+
+
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.:\-]*")          # identifiers, codes, options
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
+_PATH_ENDINGS = (".csv", ".gz", ".parquet", ".py", ".log", ".yaml", ".json", ".txt", ".xlsx")
+
+
+def _is_path(text: str) -> bool:
+    return "/" in text or text.lower().endswith(_PATH_ENDINGS)
+
+
+def mask_personal_text(text: str | None) -> str | None:
+    """Free text (a traceback, an error message) with no ID number and no name left in it:
+    ID-like numbers masked (first 6 and last 4 kept), quoted text other than plain
+    identifiers and paths replaced by ``…``, and runs of Chinese characters outside paths
+    (a name) too. Paths, code, types and line numbers stay."""
+    if text is None:
+        return None
+    text = mask_ids_in_text(text)
+
+    def quoted(m: re.Match) -> str:
+        inner = m.group(0)[1:-1]
+        if inner == "" or _is_path(inner) or (_PLAIN.fullmatch(inner) and not re.search(r"\d{6}", inner)):
+            return m.group(0)
+        return m.group(0)[0] + "…" + m.group(0)[-1]
+
+    text = _QUOTED.sub(quoted, text)
+    return re.sub(r"\S+", lambda m: m.group(0) if _is_path(m.group(0)) else _CJK.sub("…", m.group(0)), text)

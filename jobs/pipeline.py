@@ -16,7 +16,8 @@ from pyspark.sql import SparkSession
 
 from jobs import fs, lock, runlog, tables
 from jobs.config import Config
-from jobs.errors import safe_message
+from jobs.diagnostics import format_exception, write_log
+from jobs.errors import StepFailed, safe_message
 from jobs.gold import feedback, lifecycle
 from jobs.gold.summary import summarize
 from jobs.gold.warnings import build_detected
@@ -47,9 +48,11 @@ class Timer:
     def __init__(self, spark: SparkSession) -> None:
         self.spark = spark
         self.seconds: dict[str, float] = {}
+        self.current: str | None = None       # the stage under way (or that failed)
 
     @contextmanager
     def stage(self, name: str):
+        self.current = name
         started = time.monotonic()
         self.spark.sparkContext.setJobDescription(f"hedui {name}")
         try:
@@ -105,9 +108,12 @@ def _run(spark, cfg, landing, warehouse, check_date, run_id, started_at) -> RunR
                 detection_stats = lifecycle.apply_detection(spark, warehouse, detected, check_date, run_id)
                 lifecycle.record_detection_inputs(spark, warehouse, inputs)
     except Exception as exc:
-        _record(spark, warehouse, base, ingested, timer, outcome="FAILED", exit_code=3,
-                error=safe_message(exc, 500))
-        raise
+        failure = exc if isinstance(exc, StepFailed) else StepFailed(timer.current or "start", safe_message(exc, 500))
+        entries = (ingested.errors if ingested is not None else []) + [(failure.reason, format_exception(exc))]
+        failure.log_path = write_log(fs.files_for(warehouse, spark), warehouse, run_id, entries)
+        log.error("run failed: %s", failure)
+        _record(spark, warehouse, base, ingested, timer, outcome="FAILED", exit_code=3, error=failure.reason)
+        raise failure from exc
     failed = ingested.failed_files
     exit_code = 1 if failed else 0
     batches = runlog.latest_batches(spark, warehouse)
@@ -116,10 +122,11 @@ def _run(spark, cfg, landing, warehouse, check_date, run_id, started_at) -> RunR
     stats = {"ingest": _ingest_counts(ingested), "feedback": feedback_stats, "detection": detection_stats}
     _record(spark, warehouse, base, ingested, timer, outcome="PARTIAL" if failed else "SUCCESS",
             exit_code=exit_code, warnings=by_rule, latest_batches=batches, stale=stale, stats=stats)
+    errors_log = write_log(fs.files_for(warehouse, spark), warehouse, run_id, ingested.errors)
     notes = {"run_id": run_id, "failed_files": failed, "unknown_source_folders": ingested.unknown_sources,
              "ignored_files": ingested.ignored_files,
              "interrupted_runs": [f"{r['run_id']} (started {r['started_at']})" for r in interrupted],
-             "timings": timer.seconds}
+             "timings": timer.seconds, **({"tracebacks": errors_log} if errors_log else {})}
     summary = summarize(spark, warehouse, check_date, stale, {**stats, **notes}, cfg)
     return RunResult(run_id=run_id, check_date=check_date, exit_code=exit_code, failed_files=failed,
                      summary=summary, timings=timer.seconds, counts=stats,

@@ -26,6 +26,7 @@ import datetime as dt
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Callable
@@ -37,7 +38,7 @@ from pyspark.sql import functions as F
 from jobs import tables
 from jobs.config import Config
 from jobs.contract import SourceSpec
-from jobs.errors import UnreadableFile, safe_message
+from jobs.errors import HeduiError, StepFailed, UnreadableFile, safe_message
 from jobs.ingest import keys
 from jobs.ingest.bronze import BronzeCopy, copy_to_bronze
 from jobs.ingest.landing import MALFORMED, Discovery, LandingFile, discover, read_landing_file, unbalanced_quotes
@@ -62,6 +63,8 @@ class SourceResult:
     rows_quarantined: int = 0
     seconds: float = 0.0
     quarantine: DataFrame | None = None                          # this source's rejected rows (detached)
+    step: str = "bronze"                                         # the step under way (or that failed)
+    error: tuple[str, str] | None = None                         # (heading, masked traceback) of an unexpected error
 
     @property
     def files_attempted(self) -> list[str]:
@@ -84,6 +87,11 @@ class IngestResult:
     @property
     def files_loaded(self) -> int:
         return sum(len(r.files_loaded) for r in self.sources.values())
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        """(heading, masked traceback) of each source that failed unexpectedly."""
+        return [r.error for r in self.sources.values() if r.error is not None]
 
 
 @dataclass(frozen=True)
@@ -167,23 +175,49 @@ def job_group(source: str) -> str:
     return f"hedui ingest {source}"
 
 
-def label_jobs(spark: SparkSession, source: str, step: str) -> None:
+def label_jobs(spark: SparkSession, source: str, step: str, result: SourceResult | None = None) -> None:
     """Put this thread's next Spark jobs in the source's job group, described by the step
-    ("hedui ingest payments: silver"): the event log then tells where the time goes."""
+    ("hedui ingest payments: silver"): the event log then tells where the time goes; the
+    result remembers the step, so that an unexpected error can name it."""
     spark.sparkContext.setJobGroup(job_group(source), f"{job_group(source)}: {step}")
+    if result is not None:
+        result.step = step
 
 
 def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile], attempt: Attempt
                   ) -> SourceResult:
     """Steps 1-5 for one source's pending files; the result carries its ingest-log rows
-    and its quarantine rows (written by :func:`ingest` for all sources at once)."""
+    and its quarantine rows (written by :func:`ingest` for all sources at once).
+
+    Whatever a file holds, one source never costs the run: an unexpected error while
+    loading it (a defect, a plan Spark cannot run on this content) FAILs the source's
+    pending files with the error's type and the step, keeps its masked traceback for the
+    run's log, and leaves silver as it was (the MERGE is the source's one commit, last)."""
     started = time.monotonic()
     result = SourceResult(spec.name)
+    try:
+        return _load_source(spark, spec, files, attempt, result, started)
+    except Exception as exc:
+        from jobs.diagnostics import format_exception
+
+        reason = f"unexpected error in step {result.step}: {safe_message(exc)}"
+        log.error("%s: %s; its files are FAILED and retried by the next run", spec.name, reason)
+        failed = SourceResult(spec.name, step=result.step,
+                              error=(f"source {spec.name}, step {result.step}", format_exception(exc)))
+        for f in files:
+            failed.log_rows.append(_log_row(attempt, f, None, None, None, None, "FAILED", reason))
+            failed.files_failed[f.file_id] = reason
+        failed.seconds = round(time.monotonic() - started, 2)
+        return failed
+
+
+def _load_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile], attempt: Attempt,
+                 result: SourceResult, started: float) -> SourceResult:
     cfg = attempt.cfg
-    label_jobs(spark, spec.name, "bronze")
+    label_jobs(spark, spec.name, "bronze", result)
     copies, failed = to_bronze(spark, files, attempt.warehouse)
     by_id = {c.file.file_id: c for c in copies}
-    label_jobs(spark, spec.name, "type")
+    label_jobs(spark, spec.name, "type", result)
     counts: dict[str, tuple[int, bool]] = {}
     typed = shared = None
     todo = list(copies)
@@ -218,10 +252,10 @@ def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile
         ranked = keys.resolved_shared_rows(good, spec).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             flagged = good.transform(keys.with_resolved_keys, spec, ranked)
-            label_jobs(spark, spec.name, "quarantine")
+            label_jobs(spark, spec.name, "quarantine", result)
             quarantine = to_quarantine(flagged.filter(F.size("_reasons") > 0), spec.name).localCheckpoint(eager=True)
             quarantined = {r["file"]: int(r["count"]) for r in quarantine.groupBy("file").count().collect()}
-            label_jobs(spark, spec.name, "silver")
+            label_jobs(spark, spec.name, "silver", result)
             merge_silver(flagged.filter(F.col("_latest")).transform(to_silver, spec),
                          tables.silver_path(attempt.warehouse, spec.name), spec, cfg.ingest.max_records_per_file)
         finally:
@@ -264,6 +298,18 @@ def _log_row(attempt: Attempt, f: LandingFile, copy: BronzeCopy | None, read, lo
 # ---------------------------------------------------------------------------------
 # A run
 # ---------------------------------------------------------------------------------
+@contextmanager
+def shared_step(name: str):
+    """A step of the ingest that no one source owns (the landing zone's listing, the
+    warehouse's shared tables): its failure is the run's, named (exit status 3)."""
+    try:
+        yield
+    except HeduiError:
+        raise
+    except Exception as exc:
+        raise StepFailed(f"ingest ({name})", safe_message(exc)) from exc
+
+
 def ingest(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check_date: dt.date,
            run_id: str, only: list[str] | None = None,
            row_checks: dict[str, RowCheck] | None = None) -> IngestResult:
@@ -276,12 +322,14 @@ def ingest(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check
     which the others' Spark jobs overlap.
     """
     now = dt.datetime.now().replace(microsecond=0)
-    discovery = discover(spark, landing, cfg.contract)
+    with shared_step("listing the landing zone"):
+        discovery = discover(spark, landing, cfg.contract)
     for name in discovery.unknown_sources:
         log.warning("unknown source folder skipped: %s", name)
     for name in discovery.ignored_files:
         log.warning("file ignored (neither .csv, .csv.gz nor .parquet): %s", name)
-    done = loaded_files(spark, warehouse)
+    with shared_step("reading the ingest log"):
+        done = loaded_files(spark, warehouse)
     pending = pending_files(discovery, done)
     result = IngestResult(run_id=run_id, unknown_sources=discovery.unknown_sources,
                           ignored_files=list(discovery.ignored_files),
@@ -307,10 +355,12 @@ def ingest(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check
     parts = [r.quarantine for r in result.sources.values() if r.quarantine is not None]
     attempted = [(name, f) for name, r in result.sources.items() for f in r.files_attempted]
     try:
-        write_quarantine(spark, warehouse, parts, attempted)
+        with shared_step("quarantine commit"):
+            write_quarantine(spark, warehouse, parts, attempted)
     finally:
         for part in parts:
             part.unpersist()
-    append_ingest_log(spark, warehouse, [row for r in result.sources.values() for row in r.log_rows])
+    with shared_step("ingest-log commit"):
+        append_ingest_log(spark, warehouse, [row for r in result.sources.values() for row in r.log_rows])
     result.loaded = frozenset(done | {(name, f) for name, r in result.sources.items() for f in r.files_loaded})
     return result

@@ -186,13 +186,29 @@ QUIET_LOGGERS = (
 )
 
 
+# Spark loggers that quote a failed task's exception, and so the values it failed on (an ID
+# number, a name: "cannot cast '5329...'"), in the log: personal data never goes to a log.
+# The error still reaches the driver, where hedui rewords it (jobs.errors.safe_message)
+# and keeps the whole traceback masked in <warehouse>/_hedui/logs/<run_id>.log.
+# Executor: "Exception in task ..." (ERROR, with the stack); TaskSetManager: "Lost task
+# ...: <exception>" (WARN; its ERROR "Task failed n times; aborting job" has no values);
+# BlockManager: "Putting block ... failed due to exception <exception>" (WARN).
+SILENT_LOGGERS = (
+    ("org.apache.spark.executor.Executor", "OFF"),
+    ("org.apache.spark.scheduler.TaskSetManager", "ERROR"),
+    ("org.apache.spark.storage.BlockManager", "ERROR"),
+)
+
+
 def quiet_expected_warnings(spark: SparkSession) -> None:
-    """Log only errors from :data:`QUIET_LOGGERS` (log4j2, through the JVM)."""
+    """Log only errors from :data:`QUIET_LOGGERS` and nothing that quotes a task's failure
+    (:data:`SILENT_LOGGERS`) (log4j2, through the JVM)."""
     jvm = spark.sparkContext._jvm
     try:
-        for name in QUIET_LOGGERS:
+        levels = [(name, "ERROR") for name in QUIET_LOGGERS] + list(SILENT_LOGGERS)
+        for name, level in levels:
             jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
-                name, jvm.org.apache.logging.log4j.Level.ERROR)
+                name, getattr(jvm.org.apache.logging.log4j.Level, level))
     except Exception:  # another logging backend: keep Spark's messages
         log.debug("could not quiet %s", QUIET_LOGGERS, exc_info=True)
 
