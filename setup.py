@@ -18,13 +18,15 @@ setup(
         # Charts for `hedui report`: the standard plotting library, renders PNG offline
         # with a CJK font; hand-drawn SVG would be more code and worse charts.
         "matplotlib>=3.8",
+        # delta-rs: reads the Delta tables without a JVM, so that a run with nothing new is
+        # decided (and recorded) before Spark starts (jobs/runstate.py); readers downstream
+        # use it too (contract s.4)
+        "deltalake>=0.25",
     ],
     extras_require={
         "dev": [
             "pytest>=8",
             "chispa>=0.10",
-            # Reads the warnings table without Spark, as downstream tools do (contract s.4).
-            "deltalake>=0.25",
             # Executes the notebooks in the test suite.
             "nbformat>=5.9",
             "nbclient>=0.10",

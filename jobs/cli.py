@@ -201,6 +201,7 @@ def run(cfg: Config, landing: str | None, warehouse: str | None, as_of: dt.date 
 
     One command at a time per warehouse: a second one is refused (exit status 2) while
     this one runs."""
+    from jobs import runstate
     from jobs.gold.lifecycle import refuse_earlier_than_marker
     from jobs.pipeline import run as run_pipeline
     from jobs.runlog import new_run_id
@@ -213,6 +214,10 @@ def run(cfg: Config, landing: str | None, warehouse: str | None, as_of: dt.date 
         preflight.check_paths(checks)
         refuse_earlier_than_marker(fs.files_for(warehouse), warehouse, as_of)   # before Spark starts
         with Command(cfg, "run", run_id, checks, warehouse) as cmd:
+            quick = runstate.run_without_spark(cfg, landing, warehouse, as_of, run_id)
+            if quick is not None:          # decided without starting Spark
+                click.echo(quick)
+                sys.exit(EXIT_OK)
             result = run_pipeline(cmd.spark(), cfg, landing, warehouse, as_of, run_id)
     click.echo(result.summary)
     if result.failed_files:

@@ -23,6 +23,8 @@ from jobs.gold.summary import summarize
 from jobs.gold.warnings import build_detected
 from jobs.ingest.job import IngestResult, ingest
 from jobs.rules import detect
+from jobs import runstate
+from jobs.runstate import rules_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +98,8 @@ def _run(spark, cfg, landing, warehouse, check_date, run_id, started_at) -> RunR
             rows = tables.read_silver(spark, warehouse, cfg.contract[feedback.SOURCE])
             feedback_stats = feedback.apply_feedback(spark, warehouse, rows, run_id)
         with timer.stage("checks"):
-            inputs = lifecycle.detection_inputs(check_date, rules_fingerprint(cfg), ingested.loaded)
-            if lifecycle.detection_is_current(spark, warehouse, inputs):
+            inputs = runstate.detection_inputs(check_date, rules_fingerprint(cfg), ingested.loaded)
+            if runstate.detection_is_current(spark, warehouse, inputs):
                 # nothing new since the last detection, same date and rules: the same warnings
                 detection_stats = {"check_date": check_date.isoformat(), "skipped":
                                    "nothing new since the last detection (same check date, rules and data)"}
@@ -106,7 +108,7 @@ def _run(spark, cfg, landing, warehouse, check_date, run_id, started_at) -> RunR
                 candidates = detect(silver, check_date, cfg.rules, cfg.contract)
                 detected = build_detected(candidates, silver, cfg, check_date)
                 detection_stats = lifecycle.apply_detection(spark, warehouse, detected, check_date, run_id)
-                lifecycle.record_detection_inputs(spark, warehouse, inputs)
+                runstate.record_detection_inputs(spark, warehouse, inputs)
     except Exception as exc:
         failure = exc if isinstance(exc, StepFailed) else StepFailed(timer.current or "start", safe_message(exc, 500))
         entries = (ingested.errors if ingested is not None else []) + [(failure.reason, format_exception(exc))]
@@ -132,14 +134,6 @@ def _run(spark, cfg, landing, warehouse, check_date, run_id, started_at) -> RunR
                      summary=summary, timings=timer.seconds, counts=stats,
                      unknown_sources=ingested.unknown_sources, ignored_files=ingested.ignored_files,
                      interrupted_runs=interrupted)
-
-
-def rules_fingerprint(cfg: Config) -> str:
-    """What the warnings depend on besides the data and the date: the rule configuration
-    (switches, parameters, scores, categories) and the warning-id secret."""
-    import hashlib
-
-    return hashlib.sha256(repr((cfg.rules, cfg.run.warning_id_secret)).encode("utf-8")).hexdigest()
 
 
 def _ingest_counts(ingested: IngestResult | None) -> dict:

@@ -338,7 +338,7 @@ def timed_cli(*args: str) -> dict:
 
 TARGETS = {   # issue 24, on this machine
     "demo_run": ("whole `hedui run` at scale 0.001", 60),
-    "nothing_new": ("`hedui run` again, nothing new, same check date (any scale)", 20),
+    "nothing_new": ("`hedui run` again, nothing new, same check date (any scale; decided without a JVM)", 5),
     "run_0.1": ("whole `hedui run` at scale 0.1", 180),
     "increment_0.1": ("a new 1 % batch on a loaded warehouse, scale 0.1", 60),
     "run_1.0": ("whole `hedui run` at scale 1.0", 1200),

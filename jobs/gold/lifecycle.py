@@ -47,10 +47,6 @@ log = logging.getLogger(__name__)
 NEW, OPEN, RESOLVED, CONFIRMED, DISMISSED = "NEW", "OPEN", "RESOLVED", "CONFIRMED", "DISMISSED"
 STATUSES = (NEW, OPEN, RESOLVED, CONFIRMED, DISMISSED)
 LATEST_CHECK_DATE_PROPERTY = "hedui.latestCheckDate"
-# A fingerprint of what the last detection was computed from (check date, rule
-# configuration, the files loaded into silver): equal inputs give equal warnings, so a run
-# with nothing new can leave the table as it is (:func:`detection_is_current`).
-DETECTION_INPUTS_PROPERTY = "hedui.detectionInputs"
 
 # Columns taken from the detected row when a warning fires and is not (still) dismissed.
 REFRESHED = ["rule_id", "category", "person_id", "person_name", "county_code", "township_code",
@@ -69,7 +65,7 @@ def ensure_warnings_table(spark: SparkSession, warehouse: str) -> str:
     return ensure_table(spark, warnings_path(warehouse), WARNINGS_SCHEMA)
 
 
-def _table_properties(spark: SparkSession, path: str) -> dict[str, str]:
+def table_properties(spark: SparkSession, path: str) -> dict[str, str]:
     from delta.tables import DeltaTable
 
     row = DeltaTable.forPath(spark, path).detail().select("properties").first()
@@ -89,7 +85,7 @@ def latest_check_date(spark: SparkSession, warehouse: str) -> dt.date | None:
     path = warnings_path(warehouse)
     if not delta_exists(spark, path):
         return None
-    return _latest_check_date(spark, path, _table_properties(spark, path))
+    return _latest_check_date(spark, path, table_properties(spark, path))
 
 
 def _refuse_earlier(check_date: dt.date, latest: dt.date | None) -> None:
@@ -136,28 +132,6 @@ def _set_latest_check_date(spark: SparkSession, path: str, check_date: dt.date) 
     quoted = fs.qualify(spark, path).replace("`", "``")
     spark.sql(f"ALTER TABLE delta.`{quoted}` SET TBLPROPERTIES "
               f"('{LATEST_CHECK_DATE_PROPERTY}' = '{check_date.isoformat()}')")
-
-
-def detection_inputs(check_date: dt.date, rules_fingerprint: str, loaded_files) -> str:
-    """The fingerprint of detection's inputs: the check date, the rule configuration (its
-    own fingerprint) and the set of (source, file) loaded into silver."""
-    import hashlib
-    import json
-
-    text = json.dumps([check_date.isoformat(), rules_fingerprint, sorted(map(list, loaded_files))])
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def detection_is_current(spark: SparkSession, warehouse: str, inputs: str) -> bool:
-    """The warnings table was last detected from exactly these inputs."""
-    path = warnings_path(warehouse)
-    return delta_exists(spark, path) and _table_properties(spark, path).get(DETECTION_INPUTS_PROPERTY) == inputs
-
-
-def record_detection_inputs(spark: SparkSession, warehouse: str, inputs: str) -> None:
-    """After a detection has committed: the inputs it was computed from."""
-    quoted = fs.qualify(spark, warnings_path(warehouse)).replace("`", "``")
-    spark.sql(f"ALTER TABLE delta.`{quoted}` SET TBLPROPERTIES ('{DETECTION_INPUTS_PROPERTY}' = '{inputs}')")
 
 
 # ---------------------------------------------------------------------------------
@@ -232,7 +206,7 @@ def apply_detection(spark: SparkSession, warehouse: str, detected: DataFrame,
     from delta.tables import DeltaTable
 
     path = ensure_warnings_table(spark, warehouse)
-    props = _table_properties(spark, path)
+    props = table_properties(spark, path)
     _refuse_earlier(check_date, _latest_check_date(spark, path, props))
     if props.get(LATEST_CHECK_DATE_PROPERTY) != check_date.isoformat():
         _set_latest_check_date(spark, path, check_date)  # reserve D before the MERGE

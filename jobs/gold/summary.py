@@ -74,9 +74,6 @@ def summarize(spark: SparkSession, warehouse: str, check_date: dt.date, stale_so
     ``cfg`` (optional) supplies the Chinese rule and county names; without it they are
     read from the project's conf/.
     """
-    rule_names, county_names = _names(cfg)
-    lines = [f"hedui run summary, check date {check_date.isoformat()}", ""]
-
     path = warnings_path(warehouse)
     df = spark.read.format("delta").load(path) if delta_exists(spark, path) else None
     counts: dict[str, dict[str, int]] = {}
@@ -93,7 +90,17 @@ def summarize(spark: SparkSession, warehouse: str, check_date: dt.date, stale_so
                          .collect())
         total = df.where(is_open).agg(F.count(F.lit(1)), F.sum("amount_at_risk")).first()
         n_open, open_amount = total[0], total[1] or Decimal("0.00")
+    return format_summary(check_date, counts, county_rows, n_open, open_amount, stale_sources, run_stats, cfg)
 
+
+def format_summary(check_date: dt.date, counts: dict[str, dict[str, int]], county_rows: list,
+                   n_open: int, open_amount: Decimal, stale_sources: list[str], run_stats: dict,
+                   cfg: Config | None = None) -> str:
+    """The summary's text from its figures: warnings per rule and status, open warnings
+    per county (rows with ``county_code``, ``n``, ``amount``), open count and amount, stale
+    sources and the run's own figures (also used without Spark: :mod:`jobs.runstate`)."""
+    rule_names, county_names = _names(cfg)
+    lines = [f"hedui run summary, check date {check_date.isoformat()}", ""]
     lines.append("Warnings by rule and status:")
     if counts:
         rows = []

@@ -11,6 +11,7 @@ even synthetic ones).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -41,9 +42,9 @@ def case(request, spark, cfg, tmp_path_factory):
     root = CORPUS / request.param
     check_date = dt.date.fromisoformat((root / "CHECK_DATE").read_text().strip())
     # the run reads a copy: the corpus stays as delivered
-    landing = tmp_path_factory.mktemp(f"conf-{request.param}") / "landing"
+    base = tmp_path_factory.mktemp(f"conf-{request.param}")
+    landing, warehouse = base / "landing", base / "warehouse"
     shutil.copytree(root / "landing", landing)
-    warehouse = tmp_path_factory.mktemp(f"conf-{request.param}") / "warehouse"
     result = run(spark, cfg, str(landing), str(warehouse), check_date, f"conformance-{request.param}")
     expected = json.loads((root / "expected" / "expected_counts.json").read_text(encoding="utf-8"))
     return root, expected, result, str(warehouse)
@@ -94,3 +95,48 @@ def test_silver_rows_and_quarantine_reasons_per_source(spark, case):
         silver = tables.read_delta(spark, tables.silver_path(warehouse, source)).count()
         assert silver == want["silver_rows"], source
         assert got_reasons.get(source, {}) == want["quarantine_reasons"], source
+
+
+def test_a_rerun_with_nothing_new_starts_no_jvm(spark, case):
+    """Issue 31: the same landing zone and check date again is decided before Spark starts
+    (the subprocess has no Java: had it tried, it would fail), prints the usual summary and
+    records the run in meta/runs (readable by Spark)."""
+    import os
+    import subprocess
+    import sys
+
+    root, _, result, warehouse = case
+    landing = str(Path(warehouse).parent / "landing")
+    check_date = (root / "CHECK_DATE").read_text().strip()
+    env = {**os.environ, "JAVA_HOME": "/nonexistent-java", "PYSPARK_SUBMIT_ARGS": "--bogus"}
+    out = subprocess.run([sys.executable, "-m", "jobs.cli", "run", "--landing", landing, "--warehouse", warehouse,
+                          "--as-of", check_date, "--run-id", "nothing-new-1"],
+                         env=env, capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    assert "decided without starting Spark" in out.stdout
+    table = lambda text: text.split("Stale sources")[0]   # warnings per rule, status and county
+    assert table(out.stdout) == table(result.summary)
+    runs = tables.read_delta(spark, tables.table_path(warehouse, *tables.RUNS)).filter("run_id = 'nothing-new-1'")
+    assert [(r.outcome, r.exit_code, r.command) for r in runs.collect()] == [("SUCCESS", 0, "run")]
+
+
+def test_anything_new_needs_spark(cfg, case, tmp_path):
+    """A new file, another check date or other rules: not decided without Spark."""
+    from jobs import runstate
+
+    root, _, _, warehouse = case
+    landing = Path(warehouse).parent / "landing"
+    d = dt.date.fromisoformat((root / "CHECK_DATE").read_text().strip())
+    assert runstate.nothing_new(cfg, str(landing), warehouse, d) is not None
+    assert runstate.nothing_new(cfg, str(landing), warehouse, d + dt.timedelta(days=1)) is None
+    other = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, warning_id_secret="another"))
+    assert runstate.nothing_new(other, str(landing), warehouse, d) is None
+    copy = tmp_path / "landing"
+    shutil.copytree(landing, copy)
+    extra = copy / "deaths" / "2099-01-01" / "late.CSV"
+    extra.parent.mkdir(parents=True)
+    extra.write_text("report_id,person_id,death_date\n", encoding="utf-8")
+    assert runstate.nothing_new(cfg, str(copy), warehouse, d) is None
+    extra.rename(extra.with_name("readme.txt"))                  # an ignored file changes nothing
+    assert runstate.nothing_new(cfg, str(copy), warehouse, d) is not None
