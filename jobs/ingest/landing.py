@@ -146,10 +146,9 @@ def parse_header(head: bytes, encoding: str, whole_file: bool = True) -> list[st
 
 
 def header_line_end(head: bytes, encoding: str) -> str | None:
-    """The line break that ends the header record (``"\r\n"``, ``"\n"`` or ``"\r"``): the
-    file's line end (contract s.1: LF or CRLF, one per file); None when the bytes hold no
-    complete header line. A line break inside a quoted header name (RFC 4180 allows it) is
-    passed over."""
+    """The line break that ends the header record (CRLF, LF or CR): the file's line end
+    (contract s.1: LF or CRLF, one per file); None when the bytes hold no complete header
+    line. A line break inside a quoted header name (RFC 4180 allows it) is passed over."""
     text = codecs.getincrementaldecoder(encoding.lower())().decode(head, final=False).lstrip("\ufeff")
     quoted = False
     for i, ch in enumerate(text):

@@ -182,11 +182,12 @@ def csv_line_separator(line_end: str | None) -> dict[str, str]:
     tests/unit/test_csv_differential.py; hand-made cases in tests/unit/test_csv_files.py):
 
     - a header name quoted with a line break inside sets the wrong separator: an LF file
-      whose header holds a CRLF is read as one header record and its records are silently
-      lost; a CRLF file whose header holds an LF gets a CR at the end of its records'
-      last value, and its blank lines become malformed records (the file FAILED);
-    - in a CRLF file, a quoted value holding CR CR LF (what a Windows tool writes for a CRLF
-      typed into a cell) loses one of its two line breaks.
+      whose header holds a CRLF reads as one record, the header, and its records are lost
+      (silently, or the file FAILED as malformed); a CRLF file whose header holds an LF
+      gets a CR at the end of its records' last value, and its blank lines become
+      malformed records (the file FAILED);
+    - in a CRLF file, a quoted value holding CR CR LF (a CRLF text written once more
+      through a text mode that turns LF into CRLF) loses one of its two line breaks.
 
     Named, the separator is only a record's end: quoted values keep their line breaks as
     written, and the silver columns make every one of them LF

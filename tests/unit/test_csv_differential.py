@@ -41,7 +41,6 @@ reader: ``assume`` skips them).
 """
 from __future__ import annotations
 
-import codecs
 import csv
 import gzip
 import io
@@ -66,6 +65,7 @@ SOURCE = "education"
 EXAMPLES = int(os.environ.get("HEDUI_DIFF_EXAMPLES", "0") or 0)
 SEED = int(os.environ.get("HEDUI_DIFF_SEED", "30"))
 CI_EXAMPLES = 40
+SPEC = load_config("local").contract[SOURCE]     # the strategies need it before any fixture
 
 # ---------------------------------------------------------------------------------
 # The grammar of contract section 1, as Hypothesis strategies
@@ -175,6 +175,7 @@ def oracle(w: Written, spec) -> list[dict]:
     for r in rows[1:]:
         assert len(r) == len(header), "the generator wrote a record of the wrong length"
         by_col = {c: v for c, v in zip(mapped, r) if c is not None}
+        # only spaces: null (the reader's F.trim, spaces only; silver strips every white space)
         rec = {c: lf(by_col[c]) if by_col.get(c, "").strip(" ") != "" else None
                for c in spec.column_names}
         extra = {h: lf(v) if v != "" else None for h, c, v in zip(header, mapped, r) if c is None}
@@ -183,9 +184,9 @@ def oracle(w: Written, spec) -> list[dict]:
     return out
 
 
-def hedui(spark, settings, spec, files: list[LandingFile]) -> dict[str, list[dict]]:
+def hedui(spark, ingest, spec, files: list[LandingFile]) -> dict[str, list[dict]]:
     """The reader's rows per file, in the order read, inner line breaks as LF."""
-    frames = [read_landing_file(spark, f, spec, settings) for f in files]
+    frames = [read_landing_file(spark, f, spec, ingest) for f in files]
     df: DataFrame = reduce(DataFrame.unionByName, frames)
     df = df.select(*[with_lf_line_breaks(F.col(c)).alias(c) for c in spec.column_names],
                    F.transform_values("_extra", lambda _, v: with_lf_line_breaks(v)).alias("_extra"),
@@ -200,9 +201,6 @@ def hedui(spark, settings, spec, files: list[LandingFile]) -> dict[str, list[dic
 # ---------------------------------------------------------------------------------
 # The property
 # ---------------------------------------------------------------------------------
-SPEC = load_config("local").contract[SOURCE]     # the strategies need it before any fixture
-
-
 @dataclass
 class Landing:
     """Where an example's files go, and how to read them (a short repr for Hypothesis's
