@@ -31,6 +31,8 @@ setup(
             "nbformat>=5.9",
             "nbclient>=0.10",
             "ipykernel>=6.29",
+            # Property-based differential test of the CSV reader against Python's csv module.
+            "hypothesis>=6.100",
         ],
         # scripts/benchmark.sh only: the engine a bureau might pick instead, reading the same
         # files into Parquet, as a yardstick for hedui's figures (issue 24)

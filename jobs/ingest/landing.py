@@ -22,6 +22,7 @@ from jobs import fs
 from jobs.config import IngestSettings
 from jobs.contract import Contract, SourceSpec
 from jobs.errors import UnreadableFile, safe_message
+from jobs.spark.workarounds import csv_line_separator
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,20 @@ def parse_header(head: bytes, encoding: str, whole_file: bool = True) -> list[st
     return [h.strip() for h in first]
 
 
+def header_line_end(head: bytes, encoding: str) -> str | None:
+    """The line break that ends the header record (CRLF, LF or CR): the file's line end
+    (contract s.1: LF or CRLF, one per file); None when the bytes hold no complete header
+    line. A line break inside a quoted header name (RFC 4180 allows it) is passed over."""
+    text = codecs.getincrementaldecoder(encoding.lower())().decode(head, final=False).lstrip("\ufeff")
+    quoted = False
+    for i, ch in enumerate(text):
+        if ch == '"':
+            quoted = not quoted            # a doubled quote toggles twice
+        elif ch in "\r\n" and not quoted:
+            return "\r\n" if text[i:i + 2] == "\r\n" else ch
+    return None
+
+
 def map_header(header: list[str], spec: SourceSpec) -> list[str | None]:
     """Canonical column for each header field (None = extra column); checks that no
     column appears twice and that every required column is present."""
@@ -200,7 +215,9 @@ def read_csv(spark: SparkSession, f: LandingFile, spec: SourceSpec,
     mapped = map_header(header, spec)
     schema = T.StructType([T.StructField(f"c{i}", T.StringType()) for i in range(len(header))]
                           + [T.StructField(_CORRUPT, T.StringType())])
-    df = spark.read.schema(schema).options(**CSV_READ_OPTIONS, encoding=encoding).csv(f.path)
+    options = {**CSV_READ_OPTIONS, "encoding": encoding,
+               **csv_line_separator(header_line_end(head, encoding))}
+    df = spark.read.schema(schema).options(**options).csv(f.path)
     return _canonical_frame(df, header, mapped, spec, f, F.col(_CORRUPT).isNotNull())
 
 

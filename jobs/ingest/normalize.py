@@ -266,8 +266,9 @@ def string_of(s: Column) -> Column:
 def with_lf_line_breaks(s: Column) -> Column:
     """Line breaks inside a text value (a quoted CSV field may hold CRLF, LF or a lone CR)
     as LF, whatever the exporting system wrote: the same school name reads the same from
-    every file. (Spark's CSV parser already turns a CRLF into LF in a file whose own lines
-    end in CRLF.) ``instr`` first: most values hold no CR, and skip the regular expression."""
+    every file (the CSV reader keeps them as the file wrote them:
+    ``workarounds.csv_line_separator``). ``instr`` first: most values hold no CR, and skip
+    the regular expression."""
     return F.when(F.instr(s, "\r") > 0, F.regexp_replace(s, "\r\n?", "\n")).otherwise(s)
 
 

@@ -10,7 +10,8 @@ Two kinds:
   mode (the JVM starts with the session); on a cluster the executors get the same ones.
 - **Code workarounds**: functions and context managers for the places where Spark needs
   handling (:func:`union_partitioning_off`, :func:`detached`, :func:`union_of_many`,
-  :func:`whole_stage_codegen`, :func:`quiet_expected_warnings`, :func:`with_own_properties`).
+  :func:`whole_stage_codegen`, :func:`quiet_expected_warnings`, :func:`with_own_properties`,
+  :func:`csv_line_separator`).
 """
 from __future__ import annotations
 
@@ -169,6 +170,30 @@ def whole_stage_codegen(spark: SparkSession, enabled: bool) -> Iterator[None]:
         yield
     finally:
         spark.conf.set(key, before)
+
+
+def csv_line_separator(line_end: str | None) -> dict[str, str]:
+    """CSV read options naming the file's line separator (the one that ends its header
+    record, found by hedui as it finds the encoding), instead of letting Spark detect it.
+
+    In multi-line mode Spark lets its parser (univocity) detect the separator from the
+    first CR or LF in the file, even one inside a quoted field, and turn the separator into
+    LF inside quoted values. Both go wrong on valid RFC 4180 files (found by
+    tests/unit/test_csv_differential.py; hand-made cases in tests/unit/test_csv_files.py):
+
+    - a header name quoted with a line break inside sets the wrong separator: an LF file
+      whose header holds a CRLF reads as one record, the header, and its records are lost
+      (silently, or the file FAILED as malformed); a CRLF file whose header holds an LF
+      gets a CR at the end of its records' last value, and its blank lines become
+      malformed records (the file FAILED);
+    - in a CRLF file, a quoted value holding CR CR LF (a CRLF text written once more
+      through a text mode that turns LF into CRLF) loses one of its two line breaks.
+
+    Named, the separator is only a record's end: quoted values keep their line breaks as
+    written, and the silver columns make every one of them LF
+    (``normalize.with_lf_line_breaks``). None (a header without line end: no records)
+    leaves Spark's detection."""
+    return {"lineSep": line_end} if line_end else {}
 
 
 # Spark loggers whose warnings are expected here and say nothing an operator can act on:

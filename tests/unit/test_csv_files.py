@@ -15,7 +15,7 @@ import pytest
 from jobs import tables
 from jobs.ingest.job import ingest
 from jobs.errors import UnreadableFile
-from jobs.ingest.landing import LandingFile, detect_encoding, parse_header, read_landing_file
+from jobs.ingest.landing import LandingFile, detect_encoding, header_line_end, parse_header, read_landing_file
 
 from tests.unit.test_ingest import D, P1, P2, P2_OLD, P3
 
@@ -67,9 +67,31 @@ FILES = [
                     f'SENIOR,E11,"无",{P2_OLD},"大理一中\r\n(高中部)",2026-2027\r\n'
                     f'高中,E12,,{P1},"洱源\n二中",2026-2027\r\n').encode("gb18030")),
      {"E11": "大理一中\n(高中部)", "E12": "洱源\n二中"}),
+    # found by test_csv_differential.py (Spark detected the line end itself; the reader now
+    # names it, workarounds.csv_line_separator):
+    # a quoted header name holding a CRLF, lines ending in LF: read as one header record,
+    # the records were lost (LOADED with 0 rows)
+    ("header_crlf_in_lf.csv",
+     b'record_id,person_id,school,stage,academic_year,"remark\r\n(free text)"\n'
+     b'E13,' + P2.encode() + b',"a\r\nb",JUNIOR,2026-2027,x\n'
+     b'E14,' + P3.encode() + b',c,JUNIOR,2026-2027,\n',
+     {"E13": "a\nb", "E14": "c"}),
+    # a quoted header name holding an LF, lines ending in CRLF, blank lines: every record's
+    # last value got a CR and the blank lines became malformed records (FAILED)
+    ("header_lf_in_crlf.csv",
+     b'"record_id",person_id,school,stage,academic_year,"remark\n(free text)"\r\n\r\n'
+     b'E15,' + P1.encode() + b',d,JUNIOR,2026-2027,y\r\n\r\n'
+     b'E16,' + P2.encode() + b',"e\nf",JUNIOR,2026-2027,\r\n',
+     {"E15": "d", "E16": "e\nf"}),
+    # a CR then a CRLF inside a quoted value (GB18030, lines ending in CRLF): two line
+    # breaks, read as one
+    ("cr_crlf.csv",
+     ("学籍号,身份证号,学校名称,学段,学年\r\n"
+      f'E17,{P3},"第一\r\r\n第二",初中,2026-2027\r\n').encode("gb18030"),
+     {"E17": "第一\n\n第二"}),
 ]
 IDS = {"E1": P1, "E2": P2, "E3": P1, "E4": P3, "E5": P2, "E6": P3, "E7": P1, "E8": P2, "E9": P3,
-       "E10": P1, "E11": P2, "E12": P1}
+       "E10": P1, "E11": P2, "E12": P1, "E13": P2, "E14": P3, "E15": P1, "E16": P2, "E17": P3}
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +130,7 @@ def test_extra_quoted_column_is_kept_in_bronze(spark, cfg, loaded):
     name = "gb.csv.gz"
     copy = wh / "bronze" / "education" / BATCH / name
     assert copy.read_bytes() == dict((n, d) for n, d, _ in FILES)[name]
-    rows = read_landing_file(spark, LandingFile("education", BATCH, name, str(copy)),
+    rows = read_landing_file(spark, LandingFile("education", BATCH, name, str(copy), copy.stat().st_size),
                              cfg.contract["education"], cfg.ingest).collect()
     assert {r.record_id: r._extra for r in rows} == {"E11": {"备注,说明": "无"}, "E12": {"备注,说明": None}}
 
@@ -119,6 +141,19 @@ def test_a_quoted_header_holds_a_line_break_and_a_comma():
     # a header cut by the sniff window is an error, not a wrong header
     with pytest.raises(UnreadableFile, match="header"):
         parse_header(b'record_id,"school', "UTF-8", whole_file=False)
+
+
+@pytest.mark.parametrize("head, line_end", [
+    (b"a,b\nx,y\r\n", "\n"),
+    (b"\xef\xbb\xbfa,b\r\nx,y\n", "\r\n"),
+    (b'"a\r\nb","c\nd""e"\n', "\n"),                 # breaks inside quoted names passed over
+    ('"备注\n说明",学年\r\n'.encode("gb18030"), "\r\n"),
+    (b"a,b\rx,y", "\r"),
+    (b"a,b", None),                                     # no complete header line
+    (b'"a\r\n', None),
+])
+def test_the_line_end_is_the_header_records(head, line_end):
+    assert header_line_end(head, detect_encoding(head)) == line_end
 
 
 @pytest.mark.parametrize("data, name", [
