@@ -35,7 +35,7 @@ class LandingFile:
     batch: str
     name: str
     path: str
-    size: int = 0            # bytes (as listed)
+    size: int | None = None  # bytes (as listed); None: not known (a 0-byte file is FAILED)
 
     @property
     def file_id(self) -> str:
