@@ -345,7 +345,7 @@ def ingest(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check
         return ingest_source(spark, cfg.contract[name], todo[name], attempt)
 
     # the biggest sources first, so that the small ones fill the gaps beside them
-    order = sorted(todo, key=lambda n: -sum(f.size for f in todo[n]))
+    order = sorted(todo, key=lambda n: -sum(f.size or 0 for f in todo[n]))
     with ThreadPoolExecutor(max_workers=cfg.ingest.parallel_sources, thread_name_prefix="ingest") as pool:
         futures = {name: pool.submit(with_own_properties(spark, load), name) for name in order}
     errors = [(name, fut.exception()) for name, fut in futures.items() if fut.exception() is not None]
