@@ -98,16 +98,26 @@ def write_forms(files, written: list[Written], contract: Contract, profiles: dic
     used: set[str] = set()
     gb = [w for w in small if w.profile.encoding == "GB18030" and w.parts == 1
           and profiles[w.source].text_with_breaks]
-    if gb:
-        w = rng.choice(gb)
+    rng.shuffle(gb)
+    for i, w in enumerate(gb):     # the first one that has a free-text value to dress (else the first)
+        dress = dict(crlf=True, blank_lines=True, blank_after_header=True, pad_headers=True, quote_empty=True,
+                     keep_crc=True)
+        try:
+            crc = _redress(files, w, contract[w.source], text_column=profiles[w.source].text_with_breaks,
+                           **dress)
+        except NoTextValue:
+            if i < len(gb) - 1:
+                continue
+            w = gb[0]
+            crc = _redress(files, w, contract[w.source], **dress)
+        else:
+            note("quotes_and_breaks", w.rel)
         used.add(w.rel)
-        crc = _redress(files, w, contract[w.source], crlf=True, blank_lines=True, blank_after_header=True,
-                       pad_headers=True, quote_empty=True, text_column=profiles[w.source].text_with_breaks,
-                       keep_crc=True)
         for form in ("gb18030_redressed", "crlf", "blank_lines", "padded_headers", "quoted_empty"):
             note(form, w.rel)
         if crc:
             note("crc", crc)
+        break
     canon = [w for w in small if w.rel not in used and w.profile.encoding != "GB18030"
              and w.profile.headers in ("canonical", "mixed")]
     if canon:
@@ -239,13 +249,14 @@ def redress_text(text: str, spec: SourceSpec, *, crlf: bool = False, blank_lines
                  blank_after_header: bool = False, pad_headers: bool = False, quote_empty: bool = False,
                  extra_column: bool = False, no_final_eol: bool = False, text_column: str | None = None) -> str:
     """The same records (RFC 4180 text without BOM) in another dress: every value a reader of
-    section 1 gets is unchanged, except one free-text value when ``text_column`` is given."""
+    section 1 gets is unchanged, except one free-text value when ``text_column`` is given
+    (:class:`NoTextValue` when there is none to dress)."""
     rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
     header, records = rows[0], rows[1:]
     lookup = spec.header_map()
     canon = [lookup.get(h.strip().lower()) for h in header]
-    if text_column and text_column in canon:
-        _quotes_and_breaks(records, canon, spec, canon.index(text_column))
+    if text_column and not (text_column in canon and _quotes_and_breaks(records, canon, spec, canon.index(text_column))):
+        raise NoTextValue(text_column)
     if pad_headers:
         header = [_pad(h, i, spec) for i, h in enumerate(header)]
     if extra_column:
@@ -290,12 +301,16 @@ def _record(fields: list[str], empties) -> str:
     return ",".join(out)
 
 
-def _quotes_and_breaks(records: list[list[str]], canon: list[str | None], spec: SourceSpec, col: int) -> None:
+class NoTextValue(Exception):
+    """No value of the free-text column can be dressed (none, or none in a row of a unique key)."""
+
+
+def _quotes_and_breaks(records: list[list[str]], canon: list[str | None], spec: SourceSpec, col: int) -> bool:
     """One free-text value (of a row whose key occurs once in the file, so that no
     duplicate becomes a key conflict) holding doubled quotes, a comma and CRLF, LF and CR."""
     keys = [i for i, c in enumerate(canon) if c in spec.key]
     if len(keys) != len(spec.key):
-        return
+        return False
 
     def key(r):
         return tuple("".join(ch for ch in r[i] if not ch.isspace()).upper() for i in keys)
@@ -307,4 +322,5 @@ def _quotes_and_breaks(records: list[list[str]], canon: list[str | None], spec: 
         if len(r) == len(canon) and r[col].strip() and seen[key(r)] == 1:
             v = r[col].replace("\r\n", " ").replace("\r", " ").replace("\n", " ").replace('"', "")
             r[col] = f'"{v}", 本部\r\n东区\n二楼\r三号'
-            return
+            return True
+    return False

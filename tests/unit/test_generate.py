@@ -485,7 +485,9 @@ def found_forms(root, spark, cfg) -> dict[str, list[str]]:
                 if v.startswith('"') and '""' in v[1:-1] and "," in v:
                     for brk, name in (("\r\n", "CRLF"), ("\n", "LF"), ("\r", "CR")):
                         if brk in v.replace("\r\n", "") or (brk == "\r\n" and brk in v):
-                            add(f"doubled quotes, comma and {name} in a quoted field {enc}{gz}", path)
+                            add(f"doubled quotes, comma and {name} in a quoted field {enc}", path)
+                            if gz:
+                                add(f"doubled quotes, comma and {name} in a quoted field {enc} gz", path)
     for path in data_files(root):
         if path.lower().endswith(".parquet") and spark.read.parquet(path).count() == 0:
             add("header only parquet", path)

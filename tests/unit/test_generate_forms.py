@@ -9,7 +9,9 @@ import hashlib
 import io
 import os
 
-from jobs.generate.forms import EXTRA_COLUMN, Written, redress_text, write_forms
+import pytest
+
+from jobs.generate.forms import EXTRA_COLUMN, NoTextValue, Written, redress_text, write_forms
 from jobs.generate.profiles import FileProfile, load_profiles
 from jobs.generate.writer import Files
 
@@ -62,6 +64,8 @@ def test_the_free_text_value_gets_quotes_and_breaks_in_a_row_of_a_unique_key():
     assert len(changed) == 1 and changed[0][0] == "R2"
     v = changed[0][2]
     assert '"' in v and "," in v and "\r\n" in v and "\n" in v.replace("\r\n", "") and "\r" in v.replace("\r\n", "")
+    with pytest.raises(NoTextValue):     # no value to dress: the pass tries another file
+        redress_text(text.replace("R2,", "R1,"), SPEC, text_column="business_name")
 
 
 def _landing(spark, cfg, out):
