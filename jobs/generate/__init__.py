@@ -12,7 +12,8 @@ no rule, one method per source), ``profiles`` (each source's generator profile: 
 file profiles, dirt, correcting batch), ``world`` (planted people and their rows, their
 dirt), ``cases`` (per rule category: each rule's planted cases and, beside them, its
 truth), ``oracle`` (plain-Python ingest and the shared facts the truths read),
-``writer`` (dirt, formats, files), ``job`` (orchestration).
+``writer`` (dirt, formats, files), ``forms`` (section 1's other forms: header-only files,
+padded headers, blank lines, ``_SUCCESS``, ``.CSV``...), ``job`` (orchestration).
 
 A new source is its conf/sources.yaml entry, its conf/generate/<source>.yaml and one
 ``Background`` method; a new rule is its conf/rules.yaml entry, its Spark function and,

@@ -16,7 +16,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
 from jobs.errors import ConfigError
-from jobs.generate import cases, oracle, settings as S
+from jobs.generate import cases, forms, oracle, settings as S
 from jobs.generate.background import Background
 from jobs.generate.common import U
 from jobs.generate.population import Population, add, build_people
@@ -112,6 +112,10 @@ def _generate(spark, cfg, profiles: dict[str, SourceProfile], out, scale, seed, 
                                      n_files, TMP)
         counts[source] = total
         log.info("%s: %d rows (%.1fs)", source, total, time.time() - t0)
+    if st.landing_forms:
+        forms.write_forms(files, files.written, cfg.contract, profiles, seed, [batches[1], batches[2]],
+                          zero_byte_file=st.zero_byte_file)
+        log.info("section 1 forms written (%.1fs)", time.time() - t0)
     files.write_text(TRUTH, _truth_csv(truth))
     files.delete(TMP)
     counts["truth"] = len([t for t in truth if t[0] == "POSITIVE"])

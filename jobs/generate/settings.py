@@ -54,6 +54,8 @@ class GenerateSettings:
     near_miss_share: float = 0.5        # near misses per positive (at least 3 per rule)
     rows_per_file: int = 4_000_000      # split large batches into files of about this many rows
     batch1_days_before: int = 10        # bulk delivery: D - 10 days
+    landing_forms: bool = True          # section 1's forms in a few files (jobs/generate/forms.py)
+    zero_byte_file: bool = False        # also a 0-byte .csv (FAILED by the contract: off by default)
     # programme rates (share of family households)
     dibao_rate: float = 0.048
     dibao_edge_rate: float = 0.006

@@ -19,6 +19,16 @@ profile, conf/generate/<source>.yaml (:mod:`jobs.generate.profiles`).
 - ``Files.write`` writes with Spark into a scratch folder and moves the part files to
   ``<out>/<source>/<batch>/<stem>[-NN].<ext>`` with the Hadoop FileSystem API, so the
   output may be any URI; a UTF-8 BOM is written as the first character of the header.
+  It lists every file it writes (``Files.written``) for the next pass.
+- :mod:`jobs.generate.forms` then gives a few files, chosen from the seed, the forms of
+  contract section 1 that Spark's writer never makes, and adds the files a batch folder
+  also holds: header-only files (UTF-8 with BOM, GB18030, gzipped, a parquet file with no
+  rows), headers padded with white space (U+3000, U+00A0) and canonical names in upper or
+  mixed case, ``""`` fields, blank lines between records and at the end, a last record
+  without its line break, CRLF line ends, an extra column, doubled quotes, a comma and
+  CR/LF/CRLF inside a quoted field of a GB18030 file, extensions in upper or mixed case
+  (``.CSV``, ``.Csv.GZ``), ``_SUCCESS`` and ``.crc`` files to pass over and a
+  ``readme.txt`` the run reports as ignored (a 0-byte file only on request).
 """
 from __future__ import annotations
 
@@ -32,6 +42,7 @@ from pyspark.sql import functions as F
 
 from jobs.contract import SourceSpec
 from jobs.generate.common import ID_CHECK, U
+from jobs.generate.forms import Written
 from jobs.generate.profiles import FileProfile, SourceProfile
 
 log = logging.getLogger(__name__)
@@ -232,6 +243,7 @@ class Files:
         self.conf = spark._jsc.hadoopConfiguration()
         self.out = out.rstrip("/")
         self.fs = self.Path(self.out).getFileSystem(self.conf)
+        self.written: list[Written] = []      # every data file written, in order (jobs.generate.forms)
 
     def path(self, *parts: str):
         return self.Path("/".join([self.out, *parts]))
@@ -288,6 +300,7 @@ class Files:
                 self.fs.delete(dst, False)
             self.fs.rename(self.Path(self.path(tmp_rel), name), dst)
             self._drop_crc(dst)
+            self.written.append(Written(source, batch, final, profile, len(parts)))
         self.delete(tmp_rel)
         return int(obs.get["rows"])
 

@@ -5,6 +5,11 @@ contract's aliases, parses and normalises every value as contract sections 2-4 s
 and resolves keys (exact duplicates collapse, same-key conflicts within a batch are
 quarantined, the latest batch wins). Parquet files are read with Spark (no other
 parquet reader is installed), as strings. It shares no code with jobs/ingest.
+
+Section 1's landing rules are its own too: folders and files whose names start with `_` or
+`.` are passed over, extensions match in any case, any other file is ignored (and listed,
+as the run must report it), a blank line is no record, a header-only file has 0 rows,
+headers are trimmed of every white space (U+3000, U+00A0 too) and matched in any case.
 """
 from __future__ import annotations
 
@@ -99,9 +104,32 @@ def decode(data: bytes) -> str:
         return data.decode("gb18030")
 
 
+DATA_ENDINGS = (".csv", ".csv.gz", ".parquet")
+
+
+def landing_files(landing: Path, contract) -> tuple[dict[str, list[tuple[str, Path]]], list[str]]:
+    """({source: [(batch, file)] in batch and name order}, ignored "<source>/<batch>/<name>")."""
+    files, ignored = {}, []
+    for spec in contract.sources.values():
+        folder = landing / spec.name
+        if not folder.is_dir():
+            continue
+        found = []
+        for batch in sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+            for f in sorted((folder / batch).iterdir()):
+                if f.is_dir() or f.name.startswith(("_", ".")):
+                    continue
+                if f.name.lower().endswith(DATA_ENDINGS):
+                    found.append((batch, f))
+                else:
+                    ignored.append(f"{spec.name}/{batch}/{f.name}")
+        files[spec.name] = found
+    return files, sorted(ignored)
+
+
 def read_rows(spark, path: Path) -> list[dict[str, str | None]]:
     """A landing file's rows as {header: raw string or None}."""
-    if path.name.endswith(".parquet"):
+    if path.name.lower().endswith(".parquet"):
         df = spark.read.parquet(str(path))
         out = []
         for r in df.collect():
@@ -113,10 +141,10 @@ def read_rows(spark, path: Path) -> list[dict[str, str | None]]:
             out.append(row)
         return out
     data = path.read_bytes()
-    if path.name.endswith(".gz"):
+    if path.name.lower().endswith(".gz"):
         data = gzip.decompress(data)
     reader = csv.reader(io.StringIO(decode(data), newline=""))
-    header = [h.strip() for h in next(reader)]
+    header = [h.strip() for h in next(reader)]     # str.strip: U+3000 and U+00A0 too
     return [{h: (v if v != "" else None) for h, v in zip(header, rec)} for rec in reader if rec]
 
 
@@ -124,28 +152,27 @@ def expected_tables(spark, landing: Path, contract, d: dt.date):
     """(silver rows per source keyed by key tuple, quarantine reasons per (source, file) as
     sorted lists, rows read per (source, file))."""
     silver, quarantine, read = {}, defaultdict(list), {}
+    files, _ = landing_files(landing, contract)
     for spec in contract.sources.values():
-        folder = landing / spec.name
-        if not folder.is_dir():
+        if spec.name not in files:
             continue
         lookup = spec.header_map()
         per_batch: dict[str, list[tuple]] = defaultdict(list)
-        for batch in sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
-            for f in sorted((folder / batch).iterdir()):
-                file_id = f"{batch}/{f.name}"
-                rows = read_rows(spark, f)
-                read[(spec.name, file_id)] = len(rows)
-                for raw in rows:
-                    canon = {lookup[k.strip().lower()]: v for k, v in raw.items() if k.strip().lower() in lookup}
-                    typed, reasons = {}, set()
-                    for col in spec.columns.values():
-                        typed[col.name], reason = parse(col, canon.get(col.name), d)
-                        if reason:
-                            reasons.add(reason)
-                    if reasons:
-                        quarantine[(spec.name, file_id)].append(sorted(reasons))
-                    else:
-                        per_batch[batch].append((file_id, typed))
+        for batch, f in files[spec.name]:
+            file_id = f"{batch}/{f.name}"
+            rows = read_rows(spark, f)
+            read[(spec.name, file_id)] = len(rows)
+            for raw in rows:
+                canon = {lookup[k.strip().lower()]: v for k, v in raw.items() if k.strip().lower() in lookup}
+                typed, reasons = {}, set()
+                for col in spec.columns.values():
+                    typed[col.name], reason = parse(col, canon.get(col.name), d)
+                    if reason:
+                        reasons.add(reason)
+                if reasons:
+                    quarantine[(spec.name, file_id)].append(sorted(reasons))
+                else:
+                    per_batch[batch].append((file_id, typed))
         best: dict[tuple, dict] = {}
         for batch in sorted(per_batch):
             by_key: dict[tuple, list] = defaultdict(list)

@@ -3,7 +3,10 @@
 - silver and quarantine equal an independent plain-Python reading of the landing zone
   (tests/e2e/reference.py), row by row;
 - the warnings equal the POSITIVE rows of _truth/expected.csv (amounts to the cent)
-  and contain no NEAR_MISS.
+  and contain no NEAR_MISS;
+- section 1's forms the generator writes (jobs/generate/forms.py: header-only files,
+  padded headers, blank lines, `_SUCCESS`, `.CSV`, a readme.txt...) load or are passed
+  over as the contract says, and the run reports the non-data file as ignored.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from pyspark.sql import functions as F
 
 from jobs import tables
 from tests.e2e.params import E2E_DATE
-from tests.e2e.reference import expected_tables
+from tests.e2e.reference import expected_tables, landing_files
 
 pytestmark = pytest.mark.slow
 
@@ -28,6 +31,16 @@ def test_run_finishes_cleanly(first_run):
     _, result = first_run
     assert result.exit_code == 0, result.failed_files
     assert result.failed_files == []
+
+
+def test_run_reports_the_ignored_file(cfg, landing, first_run):
+    """The generator's readme.txt (neither CSV nor parquet) is reported, `_SUCCESS` and
+    `.crc` files are passed over without a word, `.CSV` and `.Csv.GZ` files load."""
+    _, result = first_run
+    _, ignored = landing_files(landing, cfg.contract)
+    assert ignored and all(name.endswith("/readme.txt") for name in ignored)
+    assert sorted(result.ignored_files) == ignored
+    assert list(landing.glob("*/*/_SUCCESS")) and list(landing.glob("*/*/.*.crc"))
 
 
 def test_warnings_are_exactly_the_truth(spark, first_run, truth):
@@ -98,6 +111,11 @@ def test_quarantine_and_ingest_log_reconcile(spark, first_run, reference):
     assert {k: sorted(v) for k, v in got.items()} == quarantined
     log = tables.read_delta(spark, tables.table_path(str(warehouse), *tables.INGEST_LOG)).collect()
     assert {(r.source, r.file): r.rows_read for r in log} == read
+    # the generator's header-only files (one of each form) are LOADED with 0 rows read
+    empty = {file for (_, file), n in read.items() if n == 0}
+    assert {f.rsplit(".", 1)[-1] if not f.lower().endswith(".csv.gz") else "gz" for f in empty} >= {"csv", "gz", "parquet"}
+    # and the files with upper- or mixed-case extensions load
+    assert any(f.endswith(".CSV") for _, f in read) and any(f.endswith(".Csv.GZ") for _, f in read)
     for r in log:
         assert r.status == "LOADED"
         assert r.rows_read == r.rows_loaded + r.rows_quarantined

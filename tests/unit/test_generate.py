@@ -46,11 +46,20 @@ def tiny_pair(spark, cfg, tmp_path_factory):
 
 
 def data_files(root):
+    """The landing zone's data files as a reader of section 1 finds them (extensions in any
+    case; `_`/`.` files and other types passed over)."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
         for name in sorted(filenames):
-            if not name.startswith((".", "_")):
+            if not name.startswith((".", "_")) and name.lower().endswith((".csv", ".csv.gz", ".parquet")):
                 yield os.path.join(dirpath, name)
+
+
+def all_files(root):
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            yield os.path.join(dirpath, name)
 
 
 def decode(raw: bytes) -> tuple[str, str]:
@@ -64,10 +73,10 @@ def decode(raw: bytes) -> tuple[str, str]:
 
 def read_csv(path: str):
     raw = open(path, "rb").read()
-    if path.endswith(".gz"):
+    if path.lower().endswith(".gz"):
         raw = gzip.decompress(raw)
     text, enc = decode(raw)
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]    # a blank line is no record
     return rows[0], rows[1:], enc
 
 
@@ -80,7 +89,7 @@ def delivered(landing, spark, cfg):
         rel = os.path.relpath(path, root).split(os.sep)
         source, batch = rel[0], rel[1]
         header_map = cfg.contract[source].header_map()
-        if path.endswith(".parquet"):
+        if path.lower().endswith(".parquet"):
             df = spark.read.parquet(path)
             header = df.columns
             rows = []
@@ -104,7 +113,8 @@ def test_every_source_lands_in_dated_batches(landing, cfg):
         batches = os.listdir(root / s)
         assert batches and all(dt.date.fromisoformat(b) <= D for b in batches)
     assert (root / "_truth" / "expected.csv").is_file()
-    assert not list(root.glob("**/*.crc")) and not (root / "_tmp_generate").exists()
+    # no .crc left over but the one section 1's forms keep beside a file (tests below)
+    assert len(list(root.glob("**/*.crc"))) <= 1 and not (root / "_tmp_generate").exists()
     assert counts["payments"] > counts["medical"] > counts["household"] > counts["deaths"]
 
 
@@ -362,7 +372,7 @@ def test_same_seed_same_bytes(tiny_pair):
 
     def digests(root):
         return {os.path.relpath(p, root): hashlib.sha256(open(p, "rb").read()).hexdigest()
-                for p in data_files(root)} | {"truth": hashlib.sha256(open(root / "_truth" / "expected.csv", "rb").read()).hexdigest()}
+                for p in all_files(root)}
 
     assert ca == cb
     assert digests(a) == digests(b)
@@ -382,3 +392,156 @@ def test_normalize_id_matches_the_contract_vectors():
         for row in csv.DictReader(f):
             got = normalize_id(row["raw"], D)
             assert (got or "INVALID") == row["expected"], row["raw"]
+
+
+# ---------------------------------------------------------------------------------
+# Section 1's forms (jobs/generate/forms.py), found in the bytes of the files
+# ---------------------------------------------------------------------------------
+def raw_records(text: str) -> list[tuple[list[str], str]]:
+    """RFC 4180 text as (raw fields, quotes kept, or [] for a blank line; line end)."""
+    out, fields, cur, started, quoted = [], [], "", False, False
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if quoted:
+            cur += ch
+            if ch == '"':
+                if text.startswith('""', i):
+                    cur += '"'
+                    i += 2
+                    continue
+                quoted = False
+            i += 1
+        elif ch in "\r\n":
+            eol = "\r\n" if text.startswith("\r\n", i) else ch
+            out.append(([*fields, cur] if started else [], eol))
+            fields, cur, started = [], "", False
+            i += len(eol)
+        else:
+            started = True
+            if ch == ",":
+                fields.append(cur)
+                cur = ""
+            else:
+                cur += ch
+                quoted = ch == '"'
+            i += 1
+    if started:
+        out.append(([*fields, cur], ""))
+    return out
+
+
+def csv_files(root):
+    """(path, encoding, raw records) of every CSV data file."""
+    for path in data_files(root):
+        if path.lower().endswith(".parquet"):
+            continue
+        raw = open(path, "rb").read()
+        if path.lower().endswith(".gz"):
+            raw = gzip.decompress(raw)
+        text, enc = decode(raw)
+        yield path, enc, raw_records(text)
+
+
+def found_forms(root, spark, cfg) -> dict[str, list[str]]:
+    """Each form of section 1 -> the files (relative paths) that show it."""
+    forms = defaultdict(list)
+
+    def add(form, path):
+        forms[form].append(os.path.relpath(path, root))
+
+    for path, enc, recs in csv_files(root):
+        source = os.path.relpath(path, root).split(os.sep)[0]
+        columns = set(cfg.contract[source].columns)
+        records = [(f, eol) for f, eol in recs if f]
+        gz = " gz" if path.lower().endswith(".gz") else ""
+        if len(records) == 1:
+            add(f"header only {enc}{gz}", path)
+        header = records[0][0]
+        if any(h.startswith("\u3000") or h.endswith("\u3000") for h in header):
+            add("header padded with U+3000", path)
+        if any(h.startswith("\u00a0") or h.endswith("\u00a0") for h in header):
+            add("header padded with U+00A0", path)
+        if any(h.strip() != h.strip().lower() and h.strip() == h.strip().upper() and h.strip().lower() in columns
+               for h in header):
+            add("canonical header in upper case", path)
+        if any(h.strip() not in (h.strip().lower(), h.strip().upper()) and h.strip().lower() in columns
+               for h in header):
+            add("canonical header in mixed case", path)
+        if any(v == '""' for f, _ in records[1:] for v in f):
+            add('"" field', path)
+        inner = [i for i, (f, _) in enumerate(recs) if not f and any(g for g, _ in recs[i + 1:])
+                 and any(g for g, _ in recs[1:i])]
+        if inner:
+            add("blank line between records", path)
+        if recs and not recs[-1][0]:
+            add("blank line at the end", path)
+        if len(records) > 1 and records[-1][1] == "":
+            add("no final line break", path)
+        if len(records) > 1 and all(eol == "\r\n" for _, eol in records[:-1]):
+            add(f"CRLF line ends {enc}", path)
+        for f, _ in records[1:]:
+            for v in f:
+                if v.startswith('"') and '""' in v[1:-1] and "," in v:
+                    for brk, name in (("\r\n", "CRLF"), ("\n", "LF"), ("\r", "CR")):
+                        if brk in v.replace("\r\n", "") or (brk == "\r\n" and brk in v):
+                            add(f"doubled quotes, comma and {name} in a quoted field {enc}", path)
+                            if gz:
+                                add(f"doubled quotes, comma and {name} in a quoted field {enc} gz", path)
+    for path in data_files(root):
+        if path.lower().endswith(".parquet") and spark.read.parquet(path).count() == 0:
+            add("header only parquet", path)
+    for path in all_files(root):
+        name = os.path.basename(path)
+        rel = os.path.relpath(path, root).split(os.sep)
+        if len(rel) != 3:
+            continue
+        if name == "_SUCCESS" and os.path.getsize(path) == 0:
+            add("_SUCCESS", path)
+        if name.startswith(".") and name.endswith(".crc"):
+            add(".crc", path)
+        if name.endswith(".CSV"):
+            add("extension .CSV", path)
+        if name.endswith(".Csv.GZ"):
+            add("extension .Csv.GZ", path)
+        if not name.startswith(("_", ".")) and not name.lower().endswith((".csv", ".csv.gz", ".parquet")):
+            add("other file type", path)
+        if os.path.getsize(path) == 0 and not name.startswith(("_", ".")):
+            add("0-byte data file", path)
+    return forms
+
+
+SECTION_1_FORMS = [
+    "header only UTF-8-BOM", "header only GB18030", "header only UTF-8 gz", "header only parquet",
+    "header padded with U+3000", "header padded with U+00A0", "canonical header in upper case",
+    "canonical header in mixed case", '"" field', "blank line between records", "blank line at the end",
+    "no final line break", "CRLF line ends GB18030", "_SUCCESS", ".crc", "extension .CSV",
+    "extension .Csv.GZ", "other file type",
+    "doubled quotes, comma and CRLF in a quoted field GB18030",
+    "doubled quotes, comma and LF in a quoted field GB18030",
+    "doubled quotes, comma and CR in a quoted field GB18030",
+]
+
+
+def test_every_form_of_section_1_is_present(landing, spark, cfg):
+    root, _ = landing
+    forms = found_forms(root, spark, cfg)
+    missing = [f for f in SECTION_1_FORMS if not forms.get(f)]
+    assert not missing, (missing, dict(forms))
+    # the one file of another type is a readme the run reports; no 0-byte data file (FAILED by contract)
+    assert [os.path.basename(p) for p in forms["other file type"]] == ["readme.txt"]
+    assert not forms.get("0-byte data file")
+    # the header-only files: a header the contract reads, nothing else
+    for form in ("header only UTF-8-BOM", "header only GB18030", "header only UTF-8 gz"):
+        for rel in forms[form]:
+            source = rel.split(os.sep)[0]
+            header, rows, _ = read_csv(str(root / rel))
+            hm = cfg.contract[source].header_map()
+            assert not rows and set(cfg.contract[source].columns) <= {hm.get(h.strip().lower()) for h in header}
+
+
+def test_the_forms_at_the_smallest_scale(tiny_pair, spark, cfg):
+    root, _ = tiny_pair[0]
+    forms = found_forms(root, spark, cfg)
+    missing = [f for f in SECTION_1_FORMS if not forms.get(f)]
+    assert not missing, (missing, dict(forms))
