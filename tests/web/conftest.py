@@ -71,7 +71,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def landing(tmp_path):
+def zone(tmp_path):
     """An empty landing zone of its own per test (outcomes are written into it)."""
     path = tmp_path / "landing"
     path.mkdir()
@@ -79,10 +79,10 @@ def landing(tmp_path):
 
 
 @pytest.fixture
-def app(cfg, web_wh, landing, clock):
+def app(cfg, web_wh, zone, clock):
     from jobs.web.app import create_app
 
-    application = create_app(cfg, web_wh.path, str(landing), clock=clock, ttl=0)
+    application = create_app(cfg, web_wh.path, str(zone), clock=clock, ttl=0)
     application.testing = False          # errors as the users see them (no exceptions raised)
     return application
 

@@ -107,7 +107,7 @@ def test_prefecture_supervisor_lists_every_open_warning_also_without_county(as_u
     assert any(w["county_code"] is None for w in web_wh.warnings if w["warning_id"] in got)
 
 
-def test_no_warning_outside_the_scope_by_any_url(as_user, web_wh, landing):
+def test_no_warning_outside_the_scope_by_any_url(as_user, web_wh, zone):
     client = as_user("dali_sup")      # a supervisor: may unmask and withdraw, in 大理市 only
     csrf = token(client)
     outside = [w for w in web_wh.warnings if w["county_code"] != DALI]
@@ -122,7 +122,7 @@ def test_no_warning_outside_the_scope_by_any_url(as_user, web_wh, landing):
             resp = client.post(f"/warnings/{wid}/{action}", data=body)
             assert resp.status_code == 404, (action, resp.status_code)
             assert w["person_id"] not in resp.get_data(as_text=True)
-    assert not (landing / "feedback").exists() or not any((landing / "feedback").rglob("*.csv"))
+    assert not (zone / "feedback").exists() or not any((zone / "feedback").rglob("*.csv"))
     assert not audit_rows(web_wh, username="dali_sup", action="UNMASK")
     # every warning of its own county opens, whatever its status
     for w in inside:
@@ -135,7 +135,7 @@ def test_no_warning_outside_the_scope_by_any_url(as_user, web_wh, landing):
 # ---------------------------------------------------------------------------------
 # CSRF
 # ---------------------------------------------------------------------------------
-def test_missing_or_wrong_csrf_is_refused_and_changes_nothing(app, as_user, web_wh, landing):
+def test_missing_or_wrong_csrf_is_refused_and_changes_nothing(app, as_user, web_wh, zone):
     client = app.test_client()
     client.get("/login")
     for data in ({"username": "dali", "password": PASSWORD},
@@ -151,7 +151,7 @@ def test_missing_or_wrong_csrf_is_refused_and_changes_nothing(app, as_user, web_
         assert client.post(f"/warnings/{wid}/unmask", data=extra).status_code == 403
         assert client.post(f"/warnings/{wid}/withdraw", data={"feedback_id": "x", **extra}).status_code == 403
         assert client.post("/logout", data=extra).status_code == 403
-    assert not (landing / "feedback").exists()
+    assert not (zone / "feedback").exists()
     # another session's token is wrong too
     other = as_user("admin")
     assert client.post(f"/warnings/{wid}/outcome", data={**form, "csrf_token": token(other)}).status_code == 403
@@ -161,7 +161,7 @@ def test_missing_or_wrong_csrf_is_refused_and_changes_nothing(app, as_user, web_
 # ---------------------------------------------------------------------------------
 # Lockout
 # ---------------------------------------------------------------------------------
-def test_repeated_wrong_passwords_lock_the_account_until_the_lock_expires(cfg, app, clock, web_wh, landing):
+def test_repeated_wrong_passwords_lock_the_account_until_the_lock_expires(cfg, app, clock, web_wh, zone):
     from jobs.web.accounts import UserStore, hash_password, new_user
     from jobs.web.app import create_app
     UserStore(web_wh.path).save(new_user("locky", "reviewer", DALI, hash_password(PASSWORD, 10), None, "tests"))
@@ -175,7 +175,7 @@ def test_repeated_wrong_passwords_lock_the_account_until_the_lock_expires(cfg, a
         assert "锁定" in resp.get_data(as_text=True)
         clock.advance(minutes=cfg.serve.lock_minutes / 4)
     # a restarted server (state replayed from the audit) still refuses
-    restarted = create_app(cfg, web_wh.path, str(landing), clock=clock, ttl=0)
+    restarted = create_app(cfg, web_wh.path, str(zone), clock=clock, ttl=0)
     assert login(restarted.test_client(), "locky").status_code == 429
     clock.advance(minutes=cfg.serve.lock_minutes)
     assert login(app.test_client(), "locky").status_code == 302

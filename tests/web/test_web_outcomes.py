@@ -27,15 +27,15 @@ def open_in(wh, township: str) -> list[dict]:
                   key=lambda w: w["warning_id"])
 
 
-def feedback_files(landing):
-    return sorted(p for p in (landing / "feedback").rglob("*.csv") if not p.name.startswith("."))
+def feedback_files(zone):
+    return sorted(p for p in (zone / "feedback").rglob("*.csv") if not p.name.startswith("."))
 
 
-def test_an_outcome_becomes_a_feedback_file_of_the_contract_and_waits(as_user, web_wh, landing, clock, cfg):
+def test_an_outcome_becomes_a_feedback_file_of_the_contract_and_waits(as_user, web_wh, zone, clock, cfg):
     # batches already delivered: the page's batch must sort after all of them
     for batch in ("2026-10-16", "20991231"):
-        (landing / "feedback" / batch).mkdir(parents=True)
-        (landing / "feedback" / batch / "feedback.csv").write_text(",".join(FEEDBACK_HEADERS) + "\n", "utf-8")
+        (zone / "feedback" / batch).mkdir(parents=True)
+        (zone / "feedback" / batch / "feedback.csv").write_text(",".join(FEEDBACK_HEADERS) + "\n", "utf-8")
     w = open_in(web_wh, web_wh.township)[0]
     client = as_user("town")
     page = client.get(f"/warnings/{w['warning_id']}").get_data(as_text=True)
@@ -46,7 +46,7 @@ def test_an_outcome_becomes_a_feedback_file_of_the_contract_and_waits(as_user, w
         "verified_at": day.isoformat()})
     assert resp.status_code == 302
 
-    files = [p for p in feedback_files(landing) if p.parent.name not in ("2026-10-16", "20991231")]
+    files = [p for p in feedback_files(zone) if p.parent.name not in ("2026-10-16", "20991231")]
     assert len(files) == 1
     batch = files[0].parent.name
     assert batch.encode() > b"20991231" and batch.encode() > b"2026-10-16"
@@ -58,7 +58,7 @@ def test_an_outcome_becomes_a_feedback_file_of_the_contract_and_waits(as_user, w
     assert (wid, outcome, note, by, when) == (w["warning_id"], "不属实", "入户核实， 本人健在", "town", day.isoformat())
     assert re.fullmatch(r"FB\d{8}-[0-9A-F]{16}", fid)
     # nothing half-written or temporary is left where a run looks
-    assert not [p for p in (landing / "feedback").iterdir() if p.name.startswith(".")]
+    assert not [p for p in (zone / "feedback").iterdir() if p.name.startswith(".")]
 
     page = client.get(f"/warnings/{w['warning_id']}").get_data(as_text=True)
     assert "待生效" in page and "入户核实" in page and 'name="outcome"' not in page
@@ -66,7 +66,7 @@ def test_an_outcome_becomes_a_feedback_file_of_the_contract_and_waits(as_user, w
     # one waiting outcome at a time
     resp = client.post(f"/warnings/{w['warning_id']}/outcome", data={
         "csrf_token": csrf_of(page), "outcome": "CONFIRMED", "note": "", "verified_at": day.isoformat()})
-    assert resp.status_code in (400, 409) and len(feedback_files(landing)) == 3
+    assert resp.status_code in (400, 409) and len(feedback_files(zone)) == 3
     row = audit_rows(web_wh, username="town", action="OUTCOME", warning_id=w["warning_id"])[-1]
     detail = json.loads(row["detail"])
     assert detail["outcome"] == "DISMISSED" and detail["feedback_id"] == fid and detail["batch"] == batch
@@ -80,33 +80,33 @@ def test_an_outcome_becomes_a_feedback_file_of_the_contract_and_waits(as_user, w
     ({"outcome": "CONFIRMED", "note": "", "verified_at": "2999-01-01"}, "不能晚于今天"),
     ({"outcome": "CONFIRMED", "note": "", "verified_at": "yesterday"}, "请填写核查日期"),
 ])
-def test_a_bad_outcome_form_writes_nothing(as_user, web_wh, landing, form, message):
+def test_a_bad_outcome_form_writes_nothing(as_user, web_wh, zone, form, message):
     w = open_in(web_wh, web_wh.township)[0]
     client = as_user("town")
     page = client.get(f"/warnings/{w['warning_id']}").get_data(as_text=True)
     resp = client.post(f"/warnings/{w['warning_id']}/outcome",
                        data={"csrf_token": csrf_of(page), "verified_at": "2026-10-16", **form})
     assert resp.status_code == 400 and message in resp.get_data(as_text=True)
-    assert not (landing / "feedback").exists()
+    assert not (zone / "feedback").exists()
 
 
-def test_a_closed_warning_takes_no_outcome(as_user, web_wh, landing):
+def test_a_closed_warning_takes_no_outcome(as_user, web_wh, zone):
     closed = next(w for w in web_wh.warnings if w["county_code"] == DALI and w["status"] == "RESOLVED")
     client = as_user("dali")
     page = client.get(f"/warnings/{closed['warning_id']}").get_data(as_text=True)
     assert 'name="outcome"' not in page
     resp = client.post(f"/warnings/{closed['warning_id']}/outcome", data={
         "csrf_token": csrf_of(page), "outcome": "CONFIRMED", "note": "", "verified_at": "2026-10-16"})
-    assert resp.status_code == 400 and not (landing / "feedback").exists()
+    assert resp.status_code == 400 and not (zone / "feedback").exists()
 
 
-def test_a_supervisor_withdraws_a_waiting_outcome_a_reviewer_cannot(as_user, web_wh, landing):
+def test_a_supervisor_withdraws_a_waiting_outcome_a_reviewer_cannot(as_user, web_wh, zone):
     w = open_in(web_wh, web_wh.township)[0]
     reviewer = as_user("town")
     page = reviewer.get(f"/warnings/{w['warning_id']}").get_data(as_text=True)
     reviewer.post(f"/warnings/{w['warning_id']}/outcome", data={
         "csrf_token": csrf_of(page), "outcome": "CONFIRMED", "note": "", "verified_at": "2026-10-16"})
-    [written] = feedback_files(landing)
+    [written] = feedback_files(zone)
     fid = written.name.removeprefix("serve-").removesuffix(".csv")
     page = reviewer.get(f"/warnings/{w['warning_id']}").get_data(as_text=True)
     assert "撤回" not in page
@@ -119,7 +119,7 @@ def test_a_supervisor_withdraws_a_waiting_outcome_a_reviewer_cannot(as_user, web
     resp = boss.post(f"/warnings/{w['warning_id']}/withdraw", data={"csrf_token": csrf_of(page), "feedback_id": fid})
     assert resp.status_code == 302
     assert not written.exists() and (written.parent / f".withdrawn-{written.name}").exists()
-    assert feedback_files(landing) == []
+    assert feedback_files(zone) == []
     page = boss.get(f"/warnings/{w['warning_id']}").get_data(as_text=True)
     assert "badge waiting" not in page and 'name="outcome"' in page
     rows = audit_rows(web_wh, username="dali_sup", action="WITHDRAW", warning_id=w["warning_id"])
@@ -132,12 +132,12 @@ def test_a_supervisor_withdraws_a_waiting_outcome_a_reviewer_cannot(as_user, web
 def test_a_township_csv_waits_too_and_a_loaded_file_no_longer_waits(cfg, tmp_path):
     """FeedbackInbox reads a township's own file (GB18030, Chinese values) as waiting until
     the ingest log has it LOADED (its latest row)."""
-    landing, wh = tmp_path / "landing", tmp_path / "wh"
-    batch = landing / "feedback" / "2026-10-20"
+    zone, wh = tmp_path / "landing", tmp_path / "wh"
+    batch = zone / "feedback" / "2026-10-20"
     batch.mkdir(parents=True)
     text = "反馈编号,预警编号,核查结论,核查说明,核查人,核查日期\r\nFB1,WA1,属实,已核实,张三,2026-10-19\r\nFB2,WA2,,,,\r\n"
     (batch / "town.csv").write_bytes(text.encode("gb18030"))
-    inbox = FeedbackInbox(cfg, str(landing), str(wh), ttl=0)
+    inbox = FeedbackInbox(cfg, str(zone), str(wh), ttl=0)
     waiting = inbox.pending()
     assert list(waiting) == ["WA1"]          # a row without an outcome has no effect
     p = waiting["WA1"][0]
