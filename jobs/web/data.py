@@ -42,6 +42,7 @@ SOURCE_ZH = {
     "disasters": "灾害救助", "feedback": "核查反馈",
 }
 SORTS = {"score": "风险分", "amount": "涉及金额"}
+_MISSING = object()
 LIST_COLUMNS = ["warning_id", "rule_id", "category", "person_id", "person_name", "county_code",
                 "township_code", "score", "amount_at_risk", "status", "first_detected", "last_detected"]
 
@@ -143,13 +144,14 @@ class WarningsData:
         last = None
         for entry in self.versions.history(self.cfg.serve.history_versions):
             key = (entry["version"], warning_id)
-            if key not in self._history:
+            row = self._history.get(key, _MISSING)
+            if row is _MISSING:
                 found = self.versions.rows_at_version(entry["version"], "warning_id", warning_id,
                                                       ["status", "run_id", "last_detected"])
-                self._history[key] = None if found is None else (found[0] if found else {})
+                row = None if found is None else (found[0] if found else {})
                 if len(self._history) > 20000:
-                    self._history.clear()
-            row = self._history[key]
+                    self._history = {}
+                self._history[key] = row
             if not row:
                 continue
             if row["status"] != last:

@@ -95,7 +95,7 @@ class FeedbackInbox:
         self._parsed: dict[str, tuple[tuple, list[Pending]]] = {}
         self._loaded_version = -1
         self._loaded: set[str] = set()
-        self._lock = threading.Lock()       # one outcome or withdrawal at a time
+        self._lock = threading.RLock()      # one outcome, withdrawal or scan at a time
 
     # ------------------------------------------------------------------ reading
     def loaded_files(self) -> set[str]:
@@ -121,6 +121,10 @@ class FeedbackInbox:
 
     def pending(self) -> dict[str, list[Pending]]:
         """Warning id -> the outcomes waiting for the next run (oldest first)."""
+        with self._lock:
+            return self._pending()
+
+    def _pending(self) -> dict[str, list[Pending]]:
         loaded = self.loaded_files()
         out: dict[str, list[Pending]] = {}
         seen = set()

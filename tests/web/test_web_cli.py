@@ -114,3 +114,25 @@ def test_serve_starts_answers_and_stops(place):
         proc.terminate()
         proc.wait(timeout=30)
     assert "no accounts yet" in proc.stderr.read()
+
+
+@pytest.mark.parametrize("text, key", [
+    ("serve:\n  max_failed_logins: 0\n", "serve.max_failed_logins"),
+    ("serve:\n  unmask_roles: [reviewer, janitor]\n", "serve.unmask_roles"),
+    ("serve:\n  session_secret: short\n", "serve.session_secret"),
+    ("serve:\n  port: 70000\n", "serve.port"),
+    ("serve:\n  lock_minute: 5\n", "serve.lock_minute"),
+])
+def test_serve_settings_are_validated(tmp_path, text, key):
+    from jobs.config import load_config
+    from jobs.errors import ConfigError
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config("local", extra)
+
+
+def test_a_bad_serve_setting_stops_the_command_with_exit_2(place):
+    (place / "extra.yaml").write_text("serve:\n  page_size: 0\n", encoding="utf-8")
+    proc = hedui("serve", "--warehouse", "wh", "--landing", "landing", "--conf", "extra.yaml", cwd=place)
+    assert proc.returncode == 2 and "serve.page_size" in proc.stderr

@@ -168,3 +168,31 @@ def test_batch_names_sort_after_every_batch(existing, today, must_start):
     assert all(name.encode() > b.encode() for b in existing)
     later = next_batch([*existing, name], dt.date.fromisoformat(today), now + dt.timedelta(seconds=1))
     assert later.encode() > name.encode()
+
+
+def test_no_withdrawal_while_a_run_holds_the_warehouse(as_user, web_wh, zone):
+    import os
+    import socket
+    from pathlib import Path
+
+    from jobs.lock import _process_start, lock_path
+    w = open_in(web_wh, web_wh.township)[0]
+    reviewer = as_user("town")
+    page = reviewer.get(f"/warnings/{w['warning_id']}").get_data(as_text=True)
+    reviewer.post(f"/warnings/{w['warning_id']}/outcome", data={
+        "csrf_token": csrf_of(page), "outcome": "CONFIRMED", "note": "", "verified_at": "2026-10-16"})
+    [written] = feedback_files(zone)
+    fid = written.name.removeprefix("serve-").removesuffix(".csv")
+    lock = Path(lock_path(web_wh.path))
+    lock.write_text(json.dumps({"run_id": "r-test", "command": "run", "host": socket.gethostname(),
+                                "pid": os.getpid(), "pid_start": _process_start(os.getpid())}))
+    try:
+        boss = as_user("boss")
+        page = boss.get(f"/warnings/{w['warning_id']}").get_data(as_text=True)
+        resp = boss.post(f"/warnings/{w['warning_id']}/withdraw", data={"csrf_token": csrf_of(page), "feedback_id": fid})
+        assert resp.status_code == 409 and "正在运行" in resp.get_data(as_text=True)
+        assert written.exists()
+    finally:
+        lock.unlink()
+    resp = boss.post(f"/warnings/{w['warning_id']}/withdraw", data={"csrf_token": csrf_of(page), "feedback_id": fid})
+    assert resp.status_code == 302 and not written.exists()
