@@ -22,6 +22,7 @@ import hmac
 import logging
 import os
 import secrets
+import threading
 from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -43,6 +44,13 @@ log = logging.getLogger(__name__)
 
 SECRET_FILE = "serve_secret"
 ROLE_ZH = {"reviewer": "核查员", "supervisor": "主管", "admin": "管理员"}
+
+
+def _quietly(fn, *args) -> None:
+    try:
+        fn(*args)
+    except Exception as exc:   # the page reads it again when asked
+        log.warning("warming up %s failed: %s", getattr(fn, "__name__", fn), type(exc).__name__)
 
 
 def money(value) -> str:
@@ -85,6 +93,9 @@ def create_app(cfg: Config, warehouse: str, landing: str,
     guard = LoginGuard(cfg.serve.max_failed_logins, dt.timedelta(minutes=cfg.serve.lock_minutes), clock)
     guard.replay(audit.login_events())
     data = WarningsData(cfg, warehouse, ttl=ttl)
+    # fold the warnings' versions into their status history now, not at the first page
+    threading.Thread(target=_quietly, args=(data.timeline.changes, ""), daemon=True,
+                     name="hedui-history").start()
     inbox = FeedbackInbox(cfg, landing, warehouse, ttl=ttl)
     app.extensions["hedui"] = {"users": users, "audit": audit, "guard": guard, "data": data,
                                "inbox": inbox, "cfg": cfg}

@@ -6,8 +6,8 @@
 - :func:`append` adds rows to a table the page owns (``meta/users``, ``meta/audit``),
   creating it on first use: plain Parquet files and JSON commits of reader version 1 /
   writer version 2, no deletion vectors, so Spark reads them as it reads every table.
-- :func:`rows_at_version` reads a few columns of the rows matching a value from one older
-  version (time travel), for a warning's history.
+- :class:`VersionReader` lists a table's commits and reads a few columns of an older
+  version (time travel), for the warnings' history.
 
 The interpreter may abort as it exits after delta-rs was used:
 :func:`jobs.spark.workarounds.exit_skipping_native_teardown`.
@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from typing import Callable
 
 import pyarrow as pa
@@ -91,13 +90,10 @@ def append(path: str, rows: pa.Table) -> None:
 
 
 class VersionReader:
-    """Rows of older versions of one table, for history pages: each version's file list
-    is loaded once and kept (at most ``keep`` versions)."""
+    """Older versions of one table (time travel), for the warnings' history."""
 
-    def __init__(self, path: str, keep: int = 64) -> None:
-        self.path, self.keep = path, keep
-        self._lock = threading.Lock()
-        self._datasets: OrderedDict[int, object] = OrderedDict()
+    def __init__(self, path: str) -> None:
+        self.path = path
 
     def history(self, limit: int) -> list[dict]:
         """The table's last ``limit`` commits, oldest first: version, timestamp (ms), operation."""
@@ -110,26 +106,13 @@ class VersionReader:
                         "operation": e.get("operation")} for e in entries if e.get("version") is not None),
                       key=lambda e: e["version"])
 
-    def _dataset(self, version: int):
+    def columns_at_version(self, version: int, columns: list[str]) -> pa.Table | None:
+        """Some columns of a whole version (None when it cannot be read any more, e.g.
+        after a VACUUM). Not kept: the caller folds it in once."""
         from deltalake import DeltaTable
 
-        with self._lock:
-            if version in self._datasets:
-                self._datasets.move_to_end(version)
-                return self._datasets[version]
-        dataset = DeltaTable(self.path, version=version).to_pyarrow_dataset()
-        with self._lock:
-            self._datasets[version] = dataset
-            while len(self._datasets) > self.keep:
-                self._datasets.popitem(last=False)
-        return dataset
-
-    def rows_at_version(self, version: int, column: str, value: str, columns: list[str]) -> list[dict] | None:
-        """The rows whose ``column`` equals ``value`` in ``version`` (None when that version
-        cannot be read any more, e.g. after a VACUUM)."""
         try:
-            dataset = self._dataset(version)
-            return dataset.to_table(filter=pc.field(column) == value, columns=columns).to_pylist()
+            return DeltaTable(self.path, version=version).to_pyarrow_dataset().to_table(columns=columns)
         except Exception as exc:   # vacuumed files, a log entry cleaned up
             log.debug("version %d of %s not readable: %s", version, self.path, type(exc).__name__)
             return None

@@ -196,3 +196,24 @@ def test_no_withdrawal_while_a_run_holds_the_warehouse(as_user, web_wh, zone):
         lock.unlink()
     resp = boss.post(f"/warnings/{w['warning_id']}/withdraw", data={"csrf_token": csrf_of(page), "feedback_id": fid})
     assert resp.status_code == 302 and not written.exists()
+
+
+def test_the_history_shows_the_status_changes_of_the_delta_versions(cfg, web_wh, as_user):
+    """The demo warehouse's three versions: a warning NEW at run 2, CONFIRMED at run 3;
+    another NEW, OPEN, OPEN (one change after NEW)."""
+    from jobs.web.data import WarningsData
+    from tests.warehouse_fixture import RUN_DATES
+    data = WarningsData(cfg, web_wh.path, ttl=0)
+    by_status = {}
+    for w in web_wh.warnings:
+        by_status.setdefault((w["rule_id"], w["county_code"], w["status"]), []).append(w)
+    confirmed = by_status[("DECEASED", "532923", "CONFIRMED")][0]
+    changes = data.history(confirmed["warning_id"])
+    assert [(c["version"], c["status"], c["check_date"]) for c in changes] == [
+        (1, "NEW", RUN_DATES[1]), (2, "CONFIRMED", RUN_DATES[2])]
+    first_run = [w for w in web_wh.warnings if w["first_detected"] == RUN_DATES[0]
+                 and w["status"] == "OPEN" and w["rule_id"] == "IMPRISONED"]
+    changes = data.history(first_run[0]["warning_id"])
+    assert [c["status"] for c in changes] == ["NEW", "OPEN"]
+    page = as_user("boss").get(f"/warnings/{confirmed['warning_id']}").get_data(as_text=True)
+    assert f"检查日期 {RUN_DATES[2]}" in page and "属实" in page
