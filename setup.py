@@ -8,6 +8,7 @@ setup(
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["jobs", "jobs.*"]),
     include_package_data=True,
+    package_data={"jobs.web": ["templates/*.html", "static/*"]},
     install_requires=[
         "pyspark==4.2.0",
         # The Python wrapper; its jar (io.delta:delta-spark_4.2_2.13) comes from Maven at the
@@ -19,9 +20,17 @@ setup(
         # with a CJK font; hand-drawn SVG would be more code and worse charts.
         "matplotlib>=3.8",
         # delta-rs: reads the Delta tables without a JVM, so that a run with nothing new is
-        # decided (and recorded) before Spark starts (jobs/runstate.py); readers downstream
-        # use it too (contract s.4)
-        "deltalake>=0.25",
+        # decided (and recorded) before Spark starts (jobs/runstate.py), and `hedui serve`
+        # (jobs/web) reads the warehouse into Arrow and writes its own tables (meta/users,
+        # meta/audit) readable by Spark; readers downstream use it too (contract s.4)
+        "deltalake>=1.0",
+        "pyarrow>=15",
+        # The review page: Flask (Jinja2 templates, signed session cookies through
+        # itsdangerous, a test client) served by waitress, a pure-Python production server.
+        "flask>=3.0",
+        "waitress>=3.0",
+        # Password hashing of the page's accounts (argon2id).
+        "argon2-cffi>=23.1",
     ],
     extras_require={
         "dev": [
@@ -33,6 +42,9 @@ setup(
             "ipykernel>=6.29",
             # Property-based differential test of the CSV reader against Python's csv module.
             "hypothesis>=6.100",
+            # The review page's real-browser test, driving Debian's chromium (executable_path);
+            # `playwright install` is never run (no browser download).
+            "playwright>=1.45",
         ],
         # scripts/benchmark.sh only: the engine a bureau might pick instead, reading the same
         # files into Parquet, as a yardstick for hedui's figures (issue 24)

@@ -4,6 +4,8 @@
     hedui run      --landing <landing> --warehouse <warehouse> [--as-of <D>]
     hedui export   --warehouse <warehouse> --out <dir> [--as-of <D>] [--unmasked]
     hedui report   --warehouse <warehouse> --out <dir>
+    hedui serve    --warehouse <warehouse> --landing <landing> [--host H] [--port P]
+    hedui user     add|list|disable --warehouse <warehouse> ...
 
 Every command takes --env local|cluster and --conf <file>. Exit status: 0 success;
 1 the run finished but some files FAILED; 2 bad usage or configuration (nothing
@@ -214,7 +216,7 @@ def run(cfg: Config, landing: str | None, warehouse: str | None, as_of: dt.date 
         preflight.check_paths(checks)
         refuse_earlier_than_marker(fs.files_for(warehouse), warehouse, as_of)   # before Spark starts
         with Command(cfg, "run", run_id, checks, warehouse) as cmd:
-            quick = runstate.run_without_spark(cfg, landing, warehouse, as_of, run_id)
+            quick = runstate.run_without_spark_isolated(cfg, landing, warehouse, as_of, run_id)
             if quick is not None:          # decided without starting Spark
                 click.echo(quick)
                 sys.exit(EXIT_OK)
@@ -265,6 +267,180 @@ def report(cfg: Config, warehouse: str | None, out: str):
     with exit_status("report"), Command(cfg, "report", new_run_id(), checks, warehouse) as cmd:
         path = build_report(cmd.spark(), cfg, warehouse, out)
     click.echo(f"report written to {path}")
+
+
+# ---------------------------------------------------------------------------------
+# The review page (jobs/web): delta-rs, no Spark, never the warehouse lock
+# ---------------------------------------------------------------------------------
+def _without_native_teardown(fn):
+    """These commands use delta-rs, which may abort the interpreter as it exits: they
+    leave through :func:`~jobs.spark.workarounds.exit_skipping_native_teardown` with
+    their exit status."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from jobs.spark.workarounds import exit_skipping_native_teardown
+        code = EXIT_OK
+        try:
+            fn(*args, **kwargs)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
+        except KeyboardInterrupt:
+            code = 130
+        exit_skipping_native_teardown(code)
+    return wrapper
+
+
+def _local_warehouse(cfg: Config, warehouse: str | None, option: str = "--warehouse") -> str:
+    warehouse = cfg.with_paths(warehouse=warehouse).paths.warehouse
+    if not fs.is_local(warehouse):
+        raise UsageError(f"{option} {warehouse}: the review page and its accounts need a local warehouse")
+    warehouse = fs.local_path(warehouse)
+    preflight.check_paths([("warehouse", warehouse, option)])
+    return warehouse
+
+
+@main.command()
+@click.option("--warehouse", default=None, help="Delta warehouse (default: paths.warehouse of the config).")
+@click.option("--landing", default=None,
+              help="Landing zone: outcomes are written to <landing>/feedback/<batch>/ for the next run "
+                   "(default: paths.landing of the config).")
+@click.option("--host", default=None, help="Address to listen on (default: serve.host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: serve.port, 8000).")
+@common_options
+@_without_native_teardown
+def serve(cfg: Config, warehouse: str | None, landing: str | None, host: str | None, port: int | None):
+    """Start the review page: work list, evidence, outcomes (Chinese, phone-friendly).
+
+    Reads the warehouse with delta-rs (no Spark) and never takes the warehouse lock, so a
+    running `hedui run` does not block it. Accounts: `hedui user add`."""
+    with exit_status("serve"):
+        warehouse = _local_warehouse(cfg, warehouse)
+        landing = cfg.with_paths(landing=landing).paths.landing
+        if not fs.is_local(landing):
+            raise UsageError(f"--landing {landing}: the review page writes outcomes to a local landing zone")
+        landing = fs.local_path(landing)
+        preflight.check_paths([("folder", landing, "--landing")])
+        import waitress
+
+        from jobs.web.accounts import UserStore
+        from jobs.web.app import create_app
+        app = create_app(cfg, warehouse, landing)
+        if not UserStore(warehouse).all():
+            click.echo("hedui: no accounts yet: add one with `hedui user add --warehouse "
+                       f"{warehouse} --name <name> --role admin --scope prefecture`", err=True)
+        host, port = host or cfg.serve.host, port or cfg.serve.port
+        click.echo(f"hedui serve: http://{host}:{port}/ (warehouse {warehouse}, landing {landing}); Ctrl-C stops")
+        try:
+            waitress.serve(app, host=host, port=port, threads=cfg.serve.threads, ident="hedui",
+                           _quiet=True)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+@main.group()
+def user():
+    """Accounts of the review page (<warehouse>/meta/users): add, list, disable.
+
+    Roles: reviewer (records outcomes), supervisor (also withdraws waiting outcomes and
+    shows full ID numbers), admin (also reads the audit). Scope: `prefecture`, a county
+    code or a township code."""
+
+
+def _cli_actor() -> str:
+    import getpass
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli"
+
+
+@user.command("add")
+@click.option("--warehouse", default=None, help="Delta warehouse (default: paths.warehouse of the config).")
+@click.option("--name", "username", required=True, help="Login name (letters, digits, . _ -).")
+@click.option("--role", type=click.Choice(["reviewer", "supervisor", "admin"]), default="reviewer",
+              show_default=True)
+@click.option("--scope", required=True,
+              help="`prefecture`, a county code (e.g. 532901) or a township code (e.g. 532901003).")
+@click.option("--display-name", default=None, help="Name shown on the page (default: the login name).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin "
+                                                     "(default: asked twice, not echoed).")
+@click.option("--replace", is_flag=True, help="Replace an existing account (new password, role, scope).")
+@common_options
+@_without_native_teardown
+def user_add(cfg: Config, warehouse: str | None, username: str, role: str, scope: str,
+             display_name: str | None, password_stdin: bool, replace: bool):
+    """Add an account (or replace one with --replace)."""
+    from jobs.web import accounts
+    from jobs.web.audit import AuditLog
+    with exit_status("user add"):
+        warehouse = _local_warehouse(cfg, warehouse)
+        accounts.check_username(username)
+        scope = accounts.parse_scope(scope, cfg.geo)
+        store = accounts.UserStore(warehouse)
+        current = store.get(username)
+        if current is not None and not current.disabled and not replace:
+            raise UsageError(f"user {username} exists: --replace to change it, or `hedui user disable`")
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        new = accounts.new_user(username, role, scope,
+                                accounts.hash_password(password, cfg.serve.min_password_length),
+                                display_name, _cli_actor())
+        store.save(new)
+        AuditLog(warehouse).record("USER_ADD", _cli_actor(), None, None,
+                                   {"user": username, "role": role, "scope": scope, "replaced": current is not None})
+        click.echo(f"user {username} ({role}, {accounts.scope_label(scope, cfg.geo)}) saved in {store.path}")
+
+
+@user.command("list")
+@click.option("--warehouse", default=None, help="Delta warehouse (default: paths.warehouse of the config).")
+@common_options
+@_without_native_teardown
+def user_list(cfg: Config, warehouse: str | None):
+    """List the accounts: name, role, scope, state."""
+    import datetime as _dt
+
+    from jobs.web import accounts
+    from jobs.web.audit import AuditLog
+    with exit_status("user list"):
+        warehouse = _local_warehouse(cfg, warehouse)
+        users = accounts.UserStore(warehouse).all()
+        guard = accounts.LoginGuard(cfg.serve.max_failed_logins, _dt.timedelta(minutes=cfg.serve.lock_minutes))
+        guard.replay(AuditLog(warehouse).login_events())
+        if not users:
+            click.echo("no accounts")
+        for name in sorted(users):
+            u = users[name]
+            locked = guard.locked_until(name)
+            state = "disabled" if u.disabled else (f"locked until {locked:%Y-%m-%d %H:%M} UTC" if locked else "active")
+            click.echo(f"{name:<20} {u.role:<10} {u.scope:<10} {accounts.scope_label(u.scope, cfg.geo):<16} "
+                       f"{state:<10} {u.display_name}")
+
+
+@user.command("disable")
+@click.option("--warehouse", default=None, help="Delta warehouse (default: paths.warehouse of the config).")
+@click.option("--name", "username", required=True, help="Login name.")
+@common_options
+@_without_native_teardown
+def user_disable(cfg: Config, warehouse: str | None, username: str):
+    """Disable an account: it can no longer log in, and its open sessions end."""
+    import dataclasses as _dc
+
+    from jobs.web import accounts
+    from jobs.web.audit import AuditLog
+    with exit_status("user disable"):
+        warehouse = _local_warehouse(cfg, warehouse)
+        store = accounts.UserStore(warehouse)
+        current = store.get(username)
+        if current is None:
+            raise UsageError(f"no user {username}")
+        if current.disabled:
+            click.echo(f"user {username} is already disabled")
+            return
+        store.save(_dc.replace(current, disabled=True, changed_at=accounts.utcnow(), changed_by=_cli_actor()))
+        AuditLog(warehouse).record("USER_DISABLE", _cli_actor(), None, None, {"user": username})
+        click.echo(f"user {username} disabled")
 
 
 if __name__ == "__main__":

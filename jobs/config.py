@@ -101,6 +101,40 @@ class ExportSettings:
     mask_ids: bool = True
 
 
+ROLES = ("reviewer", "supervisor", "admin")
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """`hedui serve` (jobs/web): the review page's sessions, lockout and paging."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    session_secret: str | None = None      # None: generated once, kept in <warehouse>/_hedui/serve_secret
+    session_hours: int = 8
+    cookie_secure: bool = False
+    max_failed_logins: int = 5
+    lock_minutes: int = 15
+    page_size: int = 50
+    unmask_roles: tuple[str, ...] = ("supervisor", "admin")
+    threads: int = 4
+    min_password_length: int = 10
+    history_versions: int = 60
+
+    def __post_init__(self) -> None:
+        for name in ("session_hours", "max_failed_logins", "lock_minutes", "page_size", "threads",
+                     "min_password_length", "history_versions"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"serve.{name}: must be at least 1, got {getattr(self, name)}")
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"serve.port: must be between 1 and 65535, got {self.port}")
+        for role in self.unmask_roles:
+            if role not in ROLES:
+                raise ConfigError(f"serve.unmask_roles: unknown role {role!r} (expected some of {', '.join(ROLES)})")
+        if self.session_secret is not None and len(self.session_secret) < 32:
+            raise ConfigError("serve.session_secret: must be at least 32 characters (or null: generated)")
+
+
 @dataclass(frozen=True)
 class Geo:
     """Dali's 12 counties and 112 townships (code -> name)."""
@@ -122,6 +156,7 @@ class Config:
     contract: Contract
     rules: "RulesConfig"
     geo: Geo
+    serve: ServeSettings = field(default_factory=ServeSettings)
 
     def with_paths(self, landing: str | None = None, warehouse: str | None = None) -> "Config":
         paths = dataclasses.replace(
@@ -161,7 +196,7 @@ def load_config(env: str = "local", conf_file: str | Path | None = None,
 
 def build_config(raw: dict, env: str, conf_dir: Path | zipfile.Path) -> Config:
     known = {"app_name", "paths", "spark", "ingest", "run", "export", "sources_file",
-             "rules_file", "rules"}
+             "rules_file", "rules", "serve"}
     for key in raw:
         if key not in known:
             raise ConfigError(f"{key}: unknown configuration key (expected one of {', '.join(sorted(known))})")
@@ -184,6 +219,7 @@ def build_config(raw: dict, env: str, conf_dir: Path | zipfile.Path) -> Config:
         contract=load_contract(sources_path),
         rules=load_rules(rules_raw),
         geo=load_geo(conf_dir / "geo"),
+        serve=build(ServeSettings, raw.get("serve", {}), "serve"),
     )
 
 

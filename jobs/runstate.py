@@ -244,3 +244,53 @@ def _record(cfg: Config, landing: str, warehouse: str, check_date: dt.date, run_
         {_sql_list(listing.ignored_files)} AS ignored_files"""
     table = DeltaTable(fs.local_path(tables.table_path(warehouse, *tables.RUNS)))
     write_deltalake(table, QueryBuilder().execute(sql), mode="append")
+
+
+# ---------------------------------------------------------------------------------
+# In a process of its own
+# ---------------------------------------------------------------------------------
+NEEDS_SPARK = 10   # the child's exit status when the run has something to do
+
+
+def run_without_spark_isolated(cfg: Config, landing: str, warehouse: str, check_date: dt.date,
+                               run_id: str) -> str | None:
+    """:func:`run_without_spark` in a child Python process: delta-rs's native threads may
+    abort an interpreter as it exits (jobs.spark.workarounds.exit_skipping_native_teardown),
+    and the process that goes on to run Spark must end normally (its Spark context stopped,
+    its event log closed). About half a second; any failure of the child means "start
+    Spark", which decides again."""
+    import pickle
+    import subprocess
+    import sys
+
+    try:
+        child = subprocess.run([sys.executable, "-c", "from jobs.runstate import _child; _child()"],
+                               input=pickle.dumps((cfg, landing, warehouse, check_date, run_id)),
+                               capture_output=True, timeout=300)
+    except Exception as exc:
+        log.debug("nothing-new check not run: %s", type(exc).__name__)
+        return None
+    if child.returncode != 0:
+        if child.returncode != NEEDS_SPARK:
+            log.debug("nothing-new check failed (status %s); starting Spark", child.returncode)
+        return None
+    return child.stdout.decode("utf-8")
+
+
+def _child() -> None:
+    import pickle
+    import sys
+
+    from jobs.spark.workarounds import exit_skipping_native_teardown
+
+    code = NEEDS_SPARK
+    try:
+        cfg, landing, warehouse, check_date, run_id = pickle.loads(sys.stdin.buffer.read())
+        summary = run_without_spark(cfg, landing, warehouse, check_date, run_id)
+        if summary is not None:
+            sys.stdout.write(summary)
+            code = 0
+    except Exception as exc:  # no traceback: it may quote values; Spark will decide again
+        sys.stderr.write(f"{type(exc).__name__}\n")
+        code = 1
+    exit_skipping_native_teardown(code)

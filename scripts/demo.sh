@@ -22,4 +22,11 @@ $HEDUI export --warehouse "$OUT/warehouse" --out "$OUT/exports"
 $HEDUI report --warehouse "$OUT/warehouse" --out "$OUT/report" || echo "(report skipped)" >&2
 echo "landing zone: $OUT/landing   warehouse: $OUT/warehouse"
 echo "exports: $OUT/exports   report: $OUT/report/index.html"
+# the review page: a demo account (a supervisor of the whole prefecture) and how to log in
+DEMO_PASSWORD=${DEMO_PASSWORD:-demo-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')}
+printf '%s\n' "$DEMO_PASSWORD" | $HEDUI user add --warehouse "$OUT/warehouse" --name demo --role supervisor \
+  --scope prefecture --display-name 演示主管 --password-stdin --replace >/dev/null
+echo "review page: $HEDUI serve --warehouse $OUT/warehouse --landing $OUT/landing"
+echo "  then open http://127.0.0.1:8000/ and log in as user 'demo', password '$DEMO_PASSWORD'"
+echo "  (more accounts: $HEDUI user add --warehouse $OUT/warehouse --name <name> --role reviewer --scope <county or township code>)"
 exit $status

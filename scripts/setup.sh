@@ -21,7 +21,7 @@ fi
 # -P: do not put the current folder on sys.path, so `jobs` must come from the install
 PINNED_DELTA=$(sed -nE 's/.*"delta-spark==([0-9][0-9.]*)".*/\1/p' setup.py)
 installed_delta() { (cd / && "$ROOT/.venv/bin/python" -P -c "from importlib.metadata import version; print(version('delta-spark'))" 2>/dev/null); }
-if ! (cd / && "$ROOT/.venv/bin/python" -P -c "import jobs, pyspark, delta, chispa, matplotlib, deltalake, nbclient, ipykernel, hypothesis") 2>/dev/null \
+if ! (cd / && "$ROOT/.venv/bin/python" -P -c "import jobs, pyspark, delta, chispa, matplotlib, deltalake, nbclient, ipykernel, hypothesis, flask, waitress, argon2, pyarrow, playwright") 2>/dev/null \
     || [ "$(installed_delta)" != "$PINNED_DELTA" ]; then
   log "installing Python dependencies"
   # compat mode: a .pth with the project root, so new modules need no reinstall

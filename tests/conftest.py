@@ -13,6 +13,7 @@ import csv
 import dataclasses
 import datetime as dt
 import logging
+import sys
 
 import pytest
 
@@ -78,3 +79,20 @@ def first_run(spark, cfg, landing, tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("e2e") / "warehouse"
     result = run(spark, cfg, str(landing), str(warehouse), E2E_DATE, E2E_RUN)
     return warehouse, result
+
+
+_EXIT_STATUS: list[int] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _EXIT_STATUS.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """delta-rs may abort the interpreter as it exits (jobs/spark/workarounds.py,
+    exit_skipping_native_teardown): once pytest has reported everything, a session that
+    used it ends with pytest's own exit status."""
+    if "deltalake" in sys.modules and _EXIT_STATUS:
+        from jobs.spark.workarounds import exit_skipping_native_teardown
+        exit_skipping_native_teardown(_EXIT_STATUS[-1])
