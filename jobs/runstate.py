@@ -263,6 +263,8 @@ def run_without_spark_isolated(cfg: Config, landing: str, warehouse: str, check_
     import subprocess
     import sys
 
+    if not (fs.is_local(landing) and fs.is_local(warehouse)):
+        return None
     try:
         child = subprocess.run([sys.executable, "-c", "from jobs.runstate import _child; _child()"],
                                input=pickle.dumps((cfg, landing, warehouse, check_date, run_id)),
