@@ -41,7 +41,7 @@ from jobs.contract import SourceSpec
 from jobs.errors import HeduiError, StepFailed, UnreadableFile, safe_message
 from jobs.ingest import keys
 from jobs.ingest.bronze import BronzeCopy, copy_to_bronze
-from jobs.ingest.landing import MALFORMED, Discovery, LandingFile, discover, read_landing_file, unbalanced_quotes
+from jobs.ingest.landing import MALFORMED, Discovery, LandingFile, TextScan, discover, read_landing_file, scan_text
 from jobs.ingest.load import (INGEST_LOG_COLUMNS, append_ingest_log, loaded_files, merge_silver,
                               to_quarantine, to_silver, write_quarantine)
 from jobs.ingest.normalize import with_typed_columns
@@ -125,13 +125,13 @@ def to_bronze(spark: SparkSession, files: list[LandingFile], warehouse: str
     return copies, failed
 
 
-def extract(spark: SparkSession, copies: list[BronzeCopy], spec: SourceSpec, cfg: Config
-            ) -> tuple[DataFrame | None, dict[str, str]]:
+def extract(spark: SparkSession, copies: list[BronzeCopy], spec: SourceSpec, cfg: Config,
+            scans: dict[str, TextScan] | None = None) -> tuple[DataFrame | None, dict[str, str]]:
     """Step 2: the bronze copies' rows as the contract's string columns (one frame)."""
     frames, failed = [], {}
     for c in copies:
         try:
-            frames.append(read_landing_file(spark, c.readable(), spec, cfg.ingest))
+            frames.append(read_landing_file(spark, c.readable(), spec, cfg.ingest, (scans or {}).get(c.file.file_id)))
         except UnreadableFile as exc:
             failed[c.file.file_id] = str(exc)
     if not frames:
@@ -157,17 +157,33 @@ def file_counts(typed: DataFrame) -> dict[str, tuple[int, bool]]:
     return {r["_file"]: (int(r["n"]), bool(r["bad"])) for r in rows}
 
 
-def probe(spark: SparkSession, copies: list[BronzeCopy], spec: SourceSpec, cfg: Config) -> dict[str, str]:
+def probe(spark: SparkSession, copies: list[BronzeCopy], spec: SourceSpec, cfg: Config,
+          scans: dict[str, TextScan]) -> dict[str, str]:
     """After a failed full read: which files break it (e.g. a truncated gzip), read alone."""
     bad = {}
     for c in copies:
         try:
-            read_landing_file(spark, c.readable(), spec, cfg.ingest).count()
+            read_landing_file(spark, c.readable(), spec, cfg.ingest, scans.get(c.file.file_id)).count()
         except UnreadableFile as exc:
             bad[c.file.file_id] = str(exc)
         except Exception as exc:  # the Java error of a file that only fails when read whole
             bad[c.file.file_id] = f"cannot read the file: {safe_message(exc)}"
     return bad
+
+
+def scan_copies(spark: SparkSession, copies: list[BronzeCopy]) -> dict[str, TextScan]:
+    """:func:`~jobs.ingest.landing.scan_text` of the bronze copies, before they are parsed;
+    a file that cannot be scanned (a truncated gzip) is left to the read, which names it."""
+    try:
+        return scan_text(spark, [c.readable() for c in copies])
+    except Exception:
+        scans = {}
+        for c in copies:
+            try:
+                scans.update(scan_text(spark, [c.readable()]))
+            except Exception:
+                continue
+        return scans
 
 
 def job_group(source: str) -> str:
@@ -218,11 +234,12 @@ def _load_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile]
     copies, failed = to_bronze(spark, files, attempt.warehouse)
     by_id = {c.file.file_id: c for c in copies}
     label_jobs(spark, spec.name, "type", result)
+    scans = scan_copies(spark, copies)
     counts: dict[str, tuple[int, bool]] = {}
     typed = shared = None
     todo = list(copies)
     for retry in (False, True):
-        raw, unreadable = extract(spark, todo, spec, cfg)
+        raw, unreadable = extract(spark, todo, spec, cfg, scans)
         failed.update(unreadable)
         todo = [c for c in todo if c.file.file_id not in unreadable]
         if raw is None:
@@ -236,13 +253,13 @@ def _load_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile]
             typed.unpersist()
             shared.unpersist()
             typed = shared = None
-            bad = probe(spark, todo, spec, cfg)
+            bad = probe(spark, todo, spec, cfg, scans)
             if retry or not bad:
                 raise
             failed.update(bad)
             todo = [c for c in todo if c.file.file_id not in bad]
     malformed = sorted({f for f, (_, bad) in counts.items() if bad}
-                       | unbalanced_quotes(spark, [c.readable() for c in todo]))
+                       | {c.file.file_id for c in todo if c.file.file_id in scans and scans[c.file.file_id].odd_quotes})
     for f in malformed:
         failed[f] = ("not valid CSV (RFC 4180): a record with more or fewer fields than the header, "
                      "an unclosed quoted field, or a quote inside an unquoted field")

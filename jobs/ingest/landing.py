@@ -197,11 +197,14 @@ def _canonical_frame(df: DataFrame, header: list[str], mapped: list[str | None],
 
 
 def read_csv(spark: SparkSession, f: LandingFile, spec: SourceSpec,
-             settings: IngestSettings) -> DataFrame:
+             settings: IngestSettings, not_utf8: bool = False) -> DataFrame:
     """A CSV file as RFC 4180 says: a quoted field may hold commas, doubled quotes and line
     breaks. Spark's reader parses it so only in multi-line mode (one task per file: the
     generator and the departments' big deliveries come as several files), and with the
-    quote as its own escape (Spark's default escape is a backslash)."""
+    quote as its own escape (Spark's default escape is a backslash).
+
+    ``not_utf8``: a line of the file is not valid UTF-8 (:func:`scan_text`), so a file
+    whose first bytes read as UTF-8 without a byte-order mark is GB18030."""
     if f.size == 0:
         raise UnreadableFile("empty file (0 bytes): a CSV file needs at least its header line")
     try:
@@ -211,6 +214,8 @@ def read_csv(spark: SparkSession, f: LandingFile, spec: SourceSpec,
     if not head:
         raise UnreadableFile("empty file (no bytes once decompressed): a CSV file needs at least its header line")
     encoding = detect_encoding(head)
+    if not_utf8 and encoding == "UTF-8" and not head.startswith(codecs.BOM_UTF8):
+        encoding = "GB18030"
     header = parse_header(head, encoding, whole_file=len(head) < settings.sniff_bytes)
     mapped = map_header(header, spec)
     schema = T.StructType([T.StructField(f"c{i}", T.StringType()) for i in range(len(header))]
@@ -256,22 +261,41 @@ def _as_string(dtype: T.DataType, col: Column) -> Column:
     return col.cast("string")
 
 
-def unbalanced_quotes(spark: SparkSession, files: list[LandingFile]) -> set[str]:
-    """The CSV files (ids) holding an odd number of quote characters: an unclosed quoted
-    field, which would swallow the rest of the file into one value, or a quote inside an
-    unquoted field, which RFC 4180 does not allow. One pass over the files as text (the
-    quote's byte 0x22 is never part of another character in UTF-8 or GB18030)."""
+@dataclass(frozen=True)
+class TextScan:
+    """What one pass over a CSV file's bytes tells before it is parsed."""
+
+    odd_quotes: bool       # an odd number of quote characters: not valid RFC 4180
+    not_utf8: bool         # a line that is not valid UTF-8
+
+
+def scan_text(spark: SparkSession, files: list[LandingFile]) -> dict[str, TextScan]:
+    """Per CSV file (id), one pass over its lines as bytes (one Spark job for all files):
+
+    - an odd number of quote characters: an unclosed quoted field, which would swallow the
+      rest of the file into one value, or a quote inside an unquoted field, which RFC 4180
+      does not allow (the quote's byte 0x22 is never part of another character in UTF-8
+      or GB18030);
+    - a line that is not valid UTF-8: the file is GB18030 even when its first bytes, which
+      decide the encoding (``ingest.sniff_bytes``), are plain ASCII."""
     csv = {f.path: f.file_id for f in files if f.format == "csv"}
     if not csv:
-        return set()
+        return {}
     text = spark.read.text(list(csv))
     # bytes, not characters: GB18030 text read as UTF-8 is not valid UTF-8, and Spark counts
     # the characters of an invalid sequence by its lead byte, swallowing the quote after it
     quotes = F.octet_length("value") - F.octet_length(F.replace("value", F.lit('"'), F.lit("")))
-    rows = (text.groupBy(F.input_file_name().alias("path")).agg(F.sum(quotes).alias("quotes"))
-            .filter(F.col("quotes") % 2 == 1).collect())
+    rows = (text.groupBy(F.input_file_name().alias("path"))
+            .agg(F.sum(quotes).alias("quotes"), F.max((~F.is_valid_utf8("value")).cast("int")).alias("bad"))
+            .collect())
     by_path = {_comparable(path): file_id for path, file_id in csv.items()}
-    return {by_path.get(_comparable(r["path"]), r["path"]) for r in rows}
+    return {by_path.get(_comparable(r["path"]), r["path"]): TextScan(r["quotes"] % 2 == 1, bool(r["bad"]))
+            for r in rows}
+
+
+def unbalanced_quotes(spark: SparkSession, files: list[LandingFile]) -> set[str]:
+    """The CSV files (ids) holding an odd number of quote characters (:func:`scan_text`)."""
+    return {f for f, scan in scan_text(spark, files).items() if scan.odd_quotes}
 
 
 def _comparable(path: str) -> str:
@@ -282,10 +306,11 @@ def _comparable(path: str) -> str:
     return "/" + path.lstrip("/") if not path.split("/", 1)[0].endswith(":") else path
 
 def read_landing_file(spark: SparkSession, f: LandingFile, spec: SourceSpec,
-                      settings: IngestSettings) -> DataFrame:
-    """One landing file as canonical string columns; raises UnreadableFile."""
+                      settings: IngestSettings, scan: TextScan | None = None) -> DataFrame:
+    """One landing file as canonical string columns; raises UnreadableFile. ``scan``: what
+    :func:`scan_text` found in a CSV file (its encoding where the first bytes are ASCII)."""
     if f.format == "csv":
-        return read_csv(spark, f, spec, settings)
+        return read_csv(spark, f, spec, settings, not_utf8=scan is not None and scan.not_utf8)
     if f.format == "parquet":
         return read_parquet(spark, f, spec)
     raise UnreadableFile("unsupported file type (expected .csv, .csv.gz or .parquet)")

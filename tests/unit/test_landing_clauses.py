@@ -94,6 +94,13 @@ FEEDBACK = ("核查结论,预警编号,核查说明,反馈编号,核查日期,�
             "属实,W3,\"多行\r\n说明\",F3,,\r\n").encode("gb18030")
 
 
+# GB18030 whose first 64 KB (the bytes that decide the encoding) are plain ASCII: English
+# headers, codes and empty names, the first Chinese name far down the file
+LATE_CHINESE = ("report_id,person_id,name,death_date\r\n"
+                + "".join(f"D{i:05d},{P1},,2026-08-01\r\n" for i in range(2000))
+                + f"D99999,{P2},段誉,2026-08-02\r\n").encode("gb18030")
+
+
 @pytest.fixture(scope="module")
 def loaded(spark, cfg, tmp_path_factory):
     base = tmp_path_factory.mktemp("clauses")
@@ -105,6 +112,8 @@ def loaded(spark, cfg, tmp_path_factory):
     schema = T.StructType([T.StructField(c, T.StringType()) for c in HEADER.decode().split(",")])
     spark.createDataFrame([], schema).coalesce(1).write.parquet(str(base / "p"))
     shutil.copy(next((base / "p").glob("part-*.parquet")), folder / "empty.parquet")
+    (landing / "deaths" / BATCH).mkdir(parents=True)
+    (landing / "deaths" / BATCH / "late_chinese.csv").write_bytes(LATE_CHINESE)
     (landing / "feedback" / "20261001T0300").mkdir(parents=True)
     (landing / "feedback" / "20261001T0300" / "线下核查结果.csv").write_bytes(FEEDBACK)
     result = ingest(spark, cfg, str(landing), str(wh), D, "clauses-run")
@@ -159,3 +168,13 @@ def test_gb18030_feedback_with_doubled_quotes_loads(spark, loaded):
     assert rows == {"F1": ("W1", "CONFIRMED", '已核实，"按规定"处理'),
                     "F2": ("W2", "DISMISSED", None),
                     "F3": ("W3", "CONFIRMED", "多行\n说明")}
+
+
+def test_gb18030_is_known_by_the_whole_file_not_its_first_bytes(spark, cfg, loaded):
+    assert len(LATE_CHINESE.split("段誉".encode("gb18030"))[0]) > cfg.ingest.sniff_bytes
+    wh, result, _ = loaded
+    assert result.sources["deaths"].files_failed == {}
+    assert result.sources["deaths"].rows_read == 2001
+    names = {r.report_id: r.name for r in tables.read_delta(spark, tables.silver_path(str(wh), "deaths"))
+             .filter("name IS NOT NULL").collect()}
+    assert names == {"D99999": "段誉"}
