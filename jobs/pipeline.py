@@ -115,6 +115,8 @@ def _run(spark, cfg, landing, warehouse, check_date, run_id, started_at) -> RunR
         failure.log_path = write_log(fs.files_for(warehouse, spark), warehouse, run_id, entries)
         log.error("run failed: %s", failure)
         _record(spark, warehouse, base, ingested, timer, outcome="FAILED", exit_code=3, error=failure.reason)
+        if failure is exc:
+            raise
         raise failure from exc
     failed = ingested.failed_files
     exit_code = 1 if failed else 0
