@@ -319,7 +319,8 @@ def _run_row(path: str, v: int, rows: list[tuple]) -> tuple:
             json.dumps(by_rule),
             json.dumps({"ingest": 120.5, "feedback": 1.2, "checks": 240.0 + v}),
             json.dumps({"household": "2026-08-01", "payments": "2026-09-01" if v else "2026-08-01"}),
-            ["marriage"] if v == 2 else [], None, ["weather"] if v == 2 else [])
+            ["marriage"] if v == 2 else [], None, ["weather"] if v == 2 else [],
+            ["marriage/2026-10-10/readme.txt"] if v == 2 else [])
 
 
 def _write_quality(spark: SparkSession, path: str, people: list[dict]) -> list[tuple[str, str, str]]:
