@@ -26,7 +26,6 @@ from jobs.config import Config
 
 log = logging.getLogger(__name__)
 
-DATA_ENDINGS = (".csv.gz", ".csv", ".parquet")
 # A fingerprint of what the last detection was computed from (check date, rule
 # configuration, the files loaded into silver), a property of the warnings table: equal
 # inputs give equal warnings, so a run with nothing new leaves the table as it is.
@@ -75,22 +74,24 @@ class LandingListing:
 def list_landing(landing: str, contract) -> LandingListing:
     """The landing zone by the rules of :func:`jobs.ingest.landing.discover` (``_``/``.``
     names passed over, extensions in any case), on the local file system."""
+    from jobs.ingest.landing import PASSED_OVER, data_format
+
     root = fs.local_path(landing)
     files, unknown, ignored = [], [], []
     for source in sorted(os.listdir(root)):
-        if source.startswith(("_", ".")) or not os.path.isdir(os.path.join(root, source)):
+        if source.startswith(PASSED_OVER) or not os.path.isdir(os.path.join(root, source)):
             continue
         if source not in contract:
             unknown.append(source)
             continue
         for batch in sorted(os.listdir(os.path.join(root, source))):
             folder = os.path.join(root, source, batch)
-            if batch.startswith(("_", ".")) or not os.path.isdir(folder):
+            if batch.startswith(PASSED_OVER) or not os.path.isdir(folder):
                 continue
             for name in sorted(os.listdir(folder)):
-                if name.startswith(("_", ".")) or not os.path.isfile(os.path.join(folder, name)):
+                if name.startswith(PASSED_OVER) or not os.path.isfile(os.path.join(folder, name)):
                     continue
-                if name.lower().endswith(DATA_ENDINGS):
+                if data_format(name) is not None:
                     files.append((source, f"{batch}/{name}"))
                 else:
                     ignored.append(f"{source}/{batch}/{name}")

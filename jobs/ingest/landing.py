@@ -27,6 +27,13 @@ from jobs.spark.workarounds import csv_line_separator
 log = logging.getLogger(__name__)
 
 FORMATS = {".csv.gz": "csv", ".csv": "csv", ".parquet": "parquet"}
+PASSED_OVER = ("_", ".")     # folder and file names that are not data (contract s.1)
+
+
+def data_format(name: str) -> str | None:
+    """"csv" or "parquet" by a file name's extension in any case; None: not a data file."""
+    lower = name.lower()
+    return next((fmt for ending, fmt in FORMATS.items() if lower.endswith(ending)), None)
 
 
 @dataclass(frozen=True)
@@ -44,11 +51,7 @@ class LandingFile:
 
     @property
     def format(self) -> str | None:
-        lower = self.name.lower()
-        for ending, fmt in FORMATS.items():
-            if lower.endswith(ending):
-                return fmt
-        return None
+        return data_format(self.name)
 
 
 @dataclass(frozen=True)
@@ -68,16 +71,16 @@ def discover(spark: SparkSession, landing: str, contract: Contract) -> Discovery
     unknown: list[str] = []
     ignored: list[str] = []
     for src in fs.list_dir(spark, landing):
-        if not src.is_dir or src.name.startswith(("_", ".")):
+        if not src.is_dir or src.name.startswith(PASSED_OVER):
             continue
         if src.name not in contract:
             unknown.append(src.name)
             continue
         for batch in fs.list_dir(spark, src.path):
-            if not batch.is_dir or batch.name.startswith(("_", ".")):
+            if not batch.is_dir or batch.name.startswith(PASSED_OVER):
                 continue
             for f in fs.list_dir(spark, batch.path):
-                if f.is_dir or f.name.startswith(("_", ".")):
+                if f.is_dir or f.name.startswith(PASSED_OVER):
                     continue
                 found = LandingFile(src.name, batch.name, f.name, f.path, f.size)
                 if found.format is None:
