@@ -204,7 +204,7 @@ def run(cfg: Config, landing: str | None, warehouse: str | None, as_of: dt.date 
     One command at a time per warehouse: a second one is refused (exit status 2) while
     this one runs."""
     from jobs import runstate
-    from jobs.gold.lifecycle import refuse_earlier_than_marker
+    from jobs.runstate import refuse_earlier_than_marker
     from jobs.pipeline import run as run_pipeline
     from jobs.runlog import new_run_id
     cfg = cfg.with_paths(landing, warehouse)

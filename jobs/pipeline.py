@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from pyspark.sql import SparkSession
 
-from jobs import fs, lock, runlog, tables
+from jobs import fs, lock, runlog, runstate, tables
 from jobs.config import Config
 from jobs.diagnostics import format_exception, write_log
 from jobs.errors import StepFailed, safe_message
@@ -23,7 +23,6 @@ from jobs.gold.summary import summarize
 from jobs.gold.warnings import build_detected
 from jobs.ingest.job import IngestResult, ingest
 from jobs.rules import detect
-from jobs import runstate
 from jobs.runstate import rules_fingerprint
 
 log = logging.getLogger(__name__)
@@ -73,7 +72,7 @@ def run(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check_da
     started_at = dt.datetime.now().replace(microsecond=0)
     run_id = run_id or runlog.new_run_id(started_at)
     with lock.held(warehouse, "run", run_id, fs.files_for(warehouse, spark), cfg.run.lock):
-        lifecycle.check_check_date(spark, warehouse, check_date)   # raises before any write
+        runstate.check_check_date(spark, warehouse, check_date)   # raises before any write
         return _run(spark, cfg, landing, warehouse, check_date, run_id, started_at)
 
 
@@ -104,7 +103,8 @@ def _run(spark, cfg, landing, warehouse, check_date, run_id, started_at) -> RunR
                 detection_stats = {"check_date": check_date.isoformat(), "skipped":
                                    "nothing new since the last detection (same check date, rules and data)"}
             else:
-                silver = tables.read_all_silver(spark, warehouse, cfg.contract)
+                # each table listed once: the rules' plan scans them many times
+                silver = tables.read_all_silver(spark, warehouse, cfg.contract, as_files=True)
                 candidates = detect(silver, check_date, cfg.rules, cfg.contract)
                 detected = build_detected(candidates, silver, cfg, check_date)
                 detection_stats = lifecycle.apply_detection(spark, warehouse, detected, check_date, run_id)

@@ -1,4 +1,6 @@
-"""Run state without Spark: whether a `hedui run` has anything to do (issue 31).
+"""The run's state, in one module: the latest check date (a property of the warnings
+table and a marker file beside it), the detection's fingerprint (what the warnings were
+last computed from), and, before Spark starts, whether a `hedui run` has anything to do.
 
 A run has nothing to do when every data file of the landing zone is LOADED in the ingest
 log, no earlier run was left RUNNING (killed: its work must be redone), and the warnings
@@ -23,6 +25,7 @@ from decimal import Decimal
 
 from jobs import fs, tables
 from jobs.config import Config
+from jobs.errors import CheckDateError
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +47,13 @@ def detection_inputs(check_date: dt.date, rules_fingerprint: str, loaded_files) 
 
 def detection_is_current(spark, warehouse: str, inputs: str) -> bool:
     """The warnings table was last detected from exactly these inputs."""
-    from jobs.gold.lifecycle import table_properties, warnings_path
-
-    path = warnings_path(warehouse)
+    path = _warnings_path(warehouse)
     return tables.delta_exists(spark, path) and table_properties(spark, path).get(DETECTION_INPUTS_PROPERTY) == inputs
 
 
 def record_detection_inputs(spark, warehouse: str, inputs: str) -> None:
     """After a detection has committed: the inputs it was computed from."""
-    from jobs.gold.lifecycle import warnings_path
-
-    quoted = fs.qualify(spark, warnings_path(warehouse)).replace("`", "``")
+    quoted = fs.qualify(spark, _warnings_path(warehouse)).replace("`", "``")
     spark.sql(f"ALTER TABLE delta.`{quoted}` SET TBLPROPERTIES ('{DETECTION_INPUTS_PROPERTY}' = '{inputs}')")
 
 
@@ -62,6 +61,105 @@ def rules_fingerprint(cfg: Config) -> str:
     """What the warnings depend on besides the data and the date: the rule configuration
     (switches, parameters, scores, categories) and the warning-id secret."""
     return hashlib.sha256(repr((cfg.rules, cfg.run.warning_id_secret)).encode("utf-8")).hexdigest()
+
+# ---------------------------------------------------------------------------------
+# The latest check date (with Spark)
+#
+# Stored in the warnings table's properties (``hedui.latestCheckDate``), which live in the
+# Delta log's metadata (checkpointed, never cleaned up) and are set in a commit just before
+# the detection MERGE. A table without the property (not written by hedui) falls back to
+# its largest ``last_detected``.
+# ---------------------------------------------------------------------------------
+LATEST_CHECK_DATE_PROPERTY = "hedui.latestCheckDate"
+
+
+def _warnings_path(warehouse: str) -> str:
+    return tables.table_path(warehouse, *tables.WARNINGS)
+
+
+def table_properties(spark, path: str) -> dict[str, str]:
+    from delta.tables import DeltaTable
+
+    row = DeltaTable.forPath(spark, path).detail().select("properties").first()
+    return dict(row["properties"] or {}) if row else {}
+
+
+def _latest_check_date(spark, path: str, props: dict[str, str]) -> dt.date | None:
+    prop = props.get(LATEST_CHECK_DATE_PROPERTY)
+    if prop:
+        return dt.date.fromisoformat(prop)
+    # a table written without the property: the latest date anything fired
+    from pyspark.sql import functions as F
+
+    return spark.read.format("delta").load(path).agg(F.max("last_detected")).first()[0]
+
+
+def latest_check_date(spark, warehouse: str) -> dt.date | None:
+    """The latest check date applied to ``gold/warnings`` (None when none yet)."""
+    path = _warnings_path(warehouse)
+    if not tables.delta_exists(spark, path):
+        return None
+    return _latest_check_date(spark, path, table_properties(spark, path))
+
+
+def _refuse_earlier(check_date: dt.date, latest: dt.date | None) -> None:
+    if latest is not None and check_date < latest:
+        raise CheckDateError(
+            f"check date {check_date.isoformat()} is earlier than the latest check date "
+            f"already applied to the warnings table ({latest.isoformat()}); "
+            f"run with --as-of {latest.isoformat()} or later")
+
+
+def check_check_date(spark, warehouse: str, check_date: dt.date) -> None:
+    """Raise :class:`CheckDateError` when ``check_date`` is before the latest one applied.
+
+    A pipeline can call it before loading anything; :func:`apply_detection` checks again.
+    """
+    _refuse_earlier(check_date, latest_check_date(spark, warehouse))
+
+
+# The latest check date also sits in a small file beside the tables, which the command line
+# reads before Spark starts (local warehouses) to refuse an earlier date at once. The
+# table property stays the authority: it is checked again once Spark is up.
+CHECK_DATE_MARKER = ("_hedui", "latest_check_date")
+
+
+def check_date_marker_path(warehouse: str) -> str:
+    return tables.table_path(warehouse, *CHECK_DATE_MARKER)
+
+
+def read_check_date_marker(files, warehouse: str) -> dt.date | None:
+    """The latest check date the marker file records (None: no marker, or unreadable)."""
+    text = files.read_text(check_date_marker_path(warehouse)) if files is not None else None
+    try:
+        return dt.date.fromisoformat(text.strip()) if text else None
+    except ValueError:
+        return None
+
+
+def refuse_earlier_than_marker(files, warehouse: str, check_date: dt.date) -> None:
+    """Raise :class:`CheckDateError` when the marker names a later check date."""
+    _refuse_earlier(check_date, read_check_date_marker(files, warehouse))
+
+
+def _set_latest_check_date(spark, path: str, check_date: dt.date) -> None:
+    quoted = fs.qualify(spark, path).replace("`", "``")
+    spark.sql(f"ALTER TABLE delta.`{quoted}` SET TBLPROPERTIES "
+              f"('{LATEST_CHECK_DATE_PROPERTY}' = '{check_date.isoformat()}')")
+
+
+def reserve_check_date(spark, warehouse: str, check_date: dt.date) -> None:
+    """Before the detection's MERGE: refuse a check date earlier than the latest applied
+    (:class:`CheckDateError`), else record ``check_date`` as the latest, in the warnings
+    table's properties (a commit of its own, so a failed MERGE leaves D reserved:
+    rerunning with the same D completes it) and in the marker file."""
+    path = _warnings_path(warehouse)
+    props = table_properties(spark, path)
+    _refuse_earlier(check_date, _latest_check_date(spark, path, props))
+    if props.get(LATEST_CHECK_DATE_PROPERTY) != check_date.isoformat():
+        _set_latest_check_date(spark, path, check_date)
+    fs.HadoopFiles(spark).write_text(check_date_marker_path(warehouse), check_date.isoformat() + "\n")
+
 
 
 @dataclass(frozen=True)

@@ -70,16 +70,22 @@ def read_delta(spark: SparkSession, path: str) -> DataFrame:
     return spark.read.format("delta").load(path)
 
 
-def read_silver(spark: SparkSession, warehouse: str, spec: SourceSpec) -> DataFrame:
-    """The silver table of a source, or an empty frame of its schema when none exists yet."""
+def read_silver(spark: SparkSession, warehouse: str, spec: SourceSpec, as_files: bool = False) -> DataFrame:
+    """The silver table of a source, or an empty frame of its schema when none exists yet.
+    ``as_files``: its current version read as its Parquet files, for a plan that scans it
+    many times (:func:`jobs.spark.workarounds.delta_snapshot_as_parquet`)."""
     path = silver_path(warehouse, spec.name)
     if delta_exists(spark, path):
+        if as_files:
+            from jobs.spark.workarounds import delta_snapshot_as_parquet
+
+            return delta_snapshot_as_parquet(spark, path)
         return read_delta(spark, path)
     return spark.createDataFrame([], silver_schema(spec))
 
 
-def read_all_silver(spark: SparkSession, warehouse: str, contract) -> dict[str, DataFrame]:
-    return {name: read_silver(spark, warehouse, contract[name]) for name in contract.names}
+def read_all_silver(spark: SparkSession, warehouse: str, contract, as_files: bool = False) -> dict[str, DataFrame]:
+    return {name: read_silver(spark, warehouse, contract[name], as_files) for name in contract.names}
 
 
 # Tables stay readable by delta-rs, as downstream tools read them (contract s.4).

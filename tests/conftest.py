@@ -1,5 +1,6 @@
 """Shared fixtures: one SparkSession (Delta, small shuffles, no UI) for the whole run, and
-one generated landing zone with the warehouse of its first run.
+one generated landing zone with the warehouse of its first run; the first run over each
+case of the conformance corpus.
 
 The landing zone is generated once per test session (small scale, fixed seed and check
 date, tests/e2e/params.py) and the first `hedui run` over it is done once, when a test
@@ -13,7 +14,9 @@ import csv
 import dataclasses
 import datetime as dt
 import logging
+import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -79,6 +82,39 @@ def first_run(spark, cfg, landing, tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("e2e") / "warehouse"
     result = run(spark, cfg, str(landing), str(warehouse), E2E_DATE, E2E_RUN)
     return warehouse, result
+
+
+CONFORMANCE = Path(__file__).resolve().parent / "data" / "conformance"
+
+
+@dataclasses.dataclass(frozen=True)
+class ConformanceRun:
+    root: Path            # the case as delivered (tests/data/conformance/<case>)
+    check_date: dt.date
+    landing: Path         # the copy the run read
+    warehouse: Path
+    result: object        # jobs.pipeline.RunResult
+
+
+@pytest.fixture(scope="session")
+def conformance_run(spark, cfg, tmp_path_factory):
+    """``conformance_run("c1")``: the first `hedui run` over a case of the conformance
+    corpus (a copy of its landing zone, a fresh warehouse, the case's CHECK_DATE), done
+    once per session: the conformance tests check it against the expected files, the
+    cluster test compares its own run of the same case with it."""
+    done: dict[str, ConformanceRun] = {}
+
+    def first(case: str) -> ConformanceRun:
+        if case not in done:
+            root = CONFORMANCE / case
+            check_date = dt.date.fromisoformat((root / "CHECK_DATE").read_text().strip())
+            base = tmp_path_factory.mktemp(f"conf-{case}")
+            landing, warehouse = base / "landing", base / "warehouse"
+            shutil.copytree(root / "landing", landing)     # the corpus stays as delivered
+            result = run(spark, cfg, str(landing), str(warehouse), check_date, f"conformance-{case}")
+            done[case] = ConformanceRun(root, check_date, landing, warehouse, result)
+        return done[case]
+    return first
 
 
 _EXIT_STATUS: list[int] = []

@@ -37,7 +37,8 @@ from jobs.config import Config
 from jobs.errors import ExportError
 from jobs.fs import write_bytes
 from jobs.masking import mask_id, mask_ids_in_text
-from jobs.gold.lifecycle import NEW, OPEN, latest_check_date, warnings_path
+from jobs.gold.lifecycle import NEW, OPEN, warnings_path
+from jobs.runstate import latest_check_date
 from jobs.tables import delta_exists
 
 log = logging.getLogger(__name__)

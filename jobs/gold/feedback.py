@@ -27,7 +27,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jobs import tables
-from jobs.gold.lifecycle import CONFIRMED, DISMISSED, check_check_date, ensure_warnings_table, warnings_path
+from jobs.gold.lifecycle import CONFIRMED, DISMISSED, ensure_warnings_table, warnings_path
+from jobs.runstate import check_check_date
 from jobs.tables import ensure_table, merge_metric
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The warnings lifecycle (contract README s.5): detection's one MERGE, and the check date.
+"""The warnings lifecycle (contract README s.5): the status transitions and detection's one MERGE.
 
 ``gold/warnings`` holds one row per (rule_id, person_id) ever detected. A run with check
 date ``D`` applies the feedback first (:mod:`jobs.gold.feedback`), then calls
@@ -18,11 +18,10 @@ Detection
       with the same data and the same D leaves the table as it was, ``run_id`` included.
 
 Latest check date
-    Stored in the warnings table's properties (``hedui.latestCheckDate``), which live in
-    the Delta log's metadata (checkpointed, never cleaned up) and are set in a commit just
-    before the detection MERGE (a failed MERGE leaves D reserved: rerunning with the same D
-    completes it). A D earlier than it raises :class:`CheckDateError`. A table without the
-    property (not written by this module) falls back to its largest ``last_detected``.
+    Reserved just before the detection MERGE (:func:`jobs.runstate.reserve_check_date`: a
+    property of the warnings table and a marker file beside it); a D earlier than it
+    raises :class:`CheckDateError`. The run's state (check date, detection fingerprint,
+    marker) is :mod:`jobs.runstate`'s; this module is the status transitions and the MERGE.
 
 No deletion vectors: the tables are created with ``delta.enableDeletionVectors=false`` so
 delta-rs can read them.
@@ -36,8 +35,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs import fs
-from jobs.errors import CheckDateError
+from jobs import runstate
 from jobs.gold.warnings import WARNING_COLUMNS, WARNINGS_SCHEMA
 from jobs.rules.evidence import evidence_rows
 from jobs.tables import WARNINGS, delta_exists, ensure_table, table_path
@@ -46,7 +44,6 @@ log = logging.getLogger(__name__)
 
 NEW, OPEN, RESOLVED, CONFIRMED, DISMISSED = "NEW", "OPEN", "RESOLVED", "CONFIRMED", "DISMISSED"
 STATUSES = (NEW, OPEN, RESOLVED, CONFIRMED, DISMISSED)
-LATEST_CHECK_DATE_PROPERTY = "hedui.latestCheckDate"
 
 # Columns taken from the detected row when a warning fires and is not (still) dismissed.
 REFRESHED = ["rule_id", "category", "person_id", "person_name", "county_code", "township_code",
@@ -63,75 +60,6 @@ def warnings_path(warehouse: str) -> str:
 def ensure_warnings_table(spark: SparkSession, warehouse: str) -> str:
     """Create ``gold/warnings`` (empty, exact schema) unless it exists; return its path."""
     return ensure_table(spark, warnings_path(warehouse), WARNINGS_SCHEMA)
-
-
-def table_properties(spark: SparkSession, path: str) -> dict[str, str]:
-    from delta.tables import DeltaTable
-
-    row = DeltaTable.forPath(spark, path).detail().select("properties").first()
-    return dict(row["properties"] or {}) if row else {}
-
-
-def _latest_check_date(spark: SparkSession, path: str, props: dict[str, str]) -> dt.date | None:
-    prop = props.get(LATEST_CHECK_DATE_PROPERTY)
-    if prop:
-        return dt.date.fromisoformat(prop)
-    # a table written without the property: the latest date anything fired
-    return spark.read.format("delta").load(path).agg(F.max("last_detected")).first()[0]
-
-
-def latest_check_date(spark: SparkSession, warehouse: str) -> dt.date | None:
-    """The latest check date applied to ``gold/warnings`` (None when none yet)."""
-    path = warnings_path(warehouse)
-    if not delta_exists(spark, path):
-        return None
-    return _latest_check_date(spark, path, table_properties(spark, path))
-
-
-def _refuse_earlier(check_date: dt.date, latest: dt.date | None) -> None:
-    if latest is not None and check_date < latest:
-        raise CheckDateError(
-            f"check date {check_date.isoformat()} is earlier than the latest check date "
-            f"already applied to the warnings table ({latest.isoformat()}); "
-            f"run with --as-of {latest.isoformat()} or later")
-
-
-def check_check_date(spark: SparkSession, warehouse: str, check_date: dt.date) -> None:
-    """Raise :class:`CheckDateError` when ``check_date`` is before the latest one applied.
-
-    A pipeline can call it before loading anything; :func:`apply_detection` checks again.
-    """
-    _refuse_earlier(check_date, latest_check_date(spark, warehouse))
-
-
-# The latest check date also sits in a small file beside the tables, which the command line
-# reads before Spark starts (local warehouses) to refuse an earlier date at once. The
-# table property stays the authority: it is checked again once Spark is up.
-CHECK_DATE_MARKER = ("_hedui", "latest_check_date")
-
-
-def check_date_marker_path(warehouse: str) -> str:
-    return table_path(warehouse, *CHECK_DATE_MARKER)
-
-
-def read_check_date_marker(files, warehouse: str) -> dt.date | None:
-    """The latest check date the marker file records (None: no marker, or unreadable)."""
-    text = files.read_text(check_date_marker_path(warehouse)) if files is not None else None
-    try:
-        return dt.date.fromisoformat(text.strip()) if text else None
-    except ValueError:
-        return None
-
-
-def refuse_earlier_than_marker(files, warehouse: str, check_date: dt.date) -> None:
-    """Raise :class:`CheckDateError` when the marker names a later check date."""
-    _refuse_earlier(check_date, read_check_date_marker(files, warehouse))
-
-
-def _set_latest_check_date(spark: SparkSession, path: str, check_date: dt.date) -> None:
-    quoted = fs.qualify(spark, path).replace("`", "``")
-    spark.sql(f"ALTER TABLE delta.`{quoted}` SET TBLPROPERTIES "
-              f"('{LATEST_CHECK_DATE_PROPERTY}' = '{check_date.isoformat()}')")
 
 
 # ---------------------------------------------------------------------------------
@@ -206,11 +134,7 @@ def apply_detection(spark: SparkSession, warehouse: str, detected: DataFrame,
     from delta.tables import DeltaTable
 
     path = ensure_warnings_table(spark, warehouse)
-    props = table_properties(spark, path)
-    _refuse_earlier(check_date, _latest_check_date(spark, path, props))
-    if props.get(LATEST_CHECK_DATE_PROPERTY) != check_date.isoformat():
-        _set_latest_check_date(spark, path, check_date)  # reserve D before the MERGE
-    fs.HadoopFiles(spark).write_text(check_date_marker_path(warehouse), check_date.isoformat() + "\n")
+    runstate.reserve_check_date(spark, warehouse, check_date)   # raises for an earlier D
 
     # Single writer: the table does not change between this read and the MERGE below.
     current = spark.read.format("delta").load(path)

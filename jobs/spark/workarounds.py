@@ -158,6 +158,41 @@ def union_of_many(frames: list[DataFrame]) -> DataFrame:
     return union.coalesce(union.sparkSession.sparkContext.defaultParallelism)
 
 
+def delta_snapshot_as_parquet(spark: SparkSession, path: str) -> DataFrame:
+    """The rows of the Delta table at ``path`` as it is now, read as the Parquet files its
+    current version lists, in the table's schema (a partition column from the folders).
+
+    Why: Delta plans every scan of a table with Spark jobs over its snapshot ("Filtering
+    files for query"), and the checks' plan scans the silver tables again and again (the
+    enrollment for most rules, the household for the families): at the demo scale 131 of
+    the checks' 303 Spark jobs (event log, session 30). Listed once, the table costs its
+    snapshot's jobs once; every scan after that is a plain Parquet scan.
+
+    Valid only for tables that need nothing but their file list to be read: reader
+    version 1 (no deletion vectors, no column mapping), as hedui creates them
+    (conf/base.yaml, :data:`jobs.tables.NO_DELETION_VECTORS`). Any other table is read
+    through Delta. The frame shows the version listed: a later commit is not in it (the
+    checks read silver after the run's last write to it)."""
+    delta = spark.read.format("delta").load(path)
+    quoted = path.replace("`", "``")
+    props = {r[0]: r[1] for r in spark.sql(f"SHOW TBLPROPERTIES delta.`{quoted}`").collect()}
+    if props.get("delta.minReaderVersion", "1") != "1":
+        return delta
+    schema, files = delta.schema, delta.inputFiles()
+    if not files:
+        return spark.createDataFrame([], schema)
+    # a list of files longer than this threshold is listed by a Spark job: the files are
+    # known, and the driver looks each up in a moment
+    key = "spark.sql.sources.parallelPartitionDiscovery.threshold"
+    before = spark.conf.get(key)
+    spark.conf.set(key, str(max(len(files) + 1, 32)))
+    try:
+        rows = spark.read.schema(schema).option("basePath", path).parquet(*files)
+    finally:
+        spark.conf.set(key, before)
+    return rows.select(*schema.fieldNames())
+
+
 @contextmanager
 def whole_stage_codegen(spark: SparkSession, enabled: bool) -> Iterator[None]:
     """Whole-stage code generation on or off for the block (restored afterwards). The
@@ -208,6 +243,9 @@ QUIET_LOGGERS = (
     "org.apache.spark.rdd.MapPartitionsRDD",
     # "Truncated the string representation of a plan": wide plans (a source's typing)
     "org.apache.spark.util.SparkStringUtils",
+    # "It is not recommended to set 'lineSep' with 2 characters": a CRLF file is read with
+    # its own line separator (csv_line_separator), for every such file
+    "org.apache.spark.sql.catalyst.csv.CSVOptions",
 )
 
 

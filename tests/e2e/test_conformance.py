@@ -24,7 +24,6 @@ from pyspark.sql import functions as F
 
 from jobs import tables
 from jobs.cli import EXIT_OK
-from jobs.pipeline import run
 
 pytestmark = pytest.mark.slow
 
@@ -37,17 +36,12 @@ def _amount(text):
 
 
 @pytest.fixture(scope="module", params=CASES)
-def case(request, spark, cfg, tmp_path_factory):
-    """(case folder, expected counts, run result, warehouse) after a first run."""
-    root = CORPUS / request.param
-    check_date = dt.date.fromisoformat((root / "CHECK_DATE").read_text().strip())
-    # the run reads a copy: the corpus stays as delivered
-    base = tmp_path_factory.mktemp(f"conf-{request.param}")
-    landing, warehouse = base / "landing", base / "warehouse"
-    shutil.copytree(root / "landing", landing)
-    result = run(spark, cfg, str(landing), str(warehouse), check_date, f"conformance-{request.param}")
-    expected = json.loads((root / "expected" / "expected_counts.json").read_text(encoding="utf-8"))
-    return root, expected, result, str(warehouse)
+def case(request, conformance_run):
+    """(case folder, expected counts, run result, warehouse) after a first run
+    (tests/conftest.py: conformance_run)."""
+    first = conformance_run(request.param)
+    expected = json.loads((first.root / "expected" / "expected_counts.json").read_text(encoding="utf-8"))
+    return first.root, expected, first.result, str(first.warehouse)
 
 
 def test_exit_status_and_no_failed_file(case):

@@ -17,7 +17,7 @@ import pytest
 
 from jobs import tables
 from jobs.gold.export import export_counties
-from jobs.gold.lifecycle import CheckDateError
+from jobs.errors import CheckDateError
 from jobs.pipeline import run
 from tests.e2e.params import E2E_DATE
 

@@ -11,9 +11,9 @@ import pytest
 from pyspark.sql import functions as F
 
 from jobs.gold.feedback import apply_feedback, feedback_applied_path
-from jobs.gold.lifecycle import (CheckDateError, apply_detection,
-                                 check_check_date, latest_check_date,
-                                 warnings_path)
+from jobs.errors import CheckDateError
+from jobs.gold.lifecycle import apply_detection, warnings_path
+from jobs.runstate import check_check_date, latest_check_date
 from jobs.gold.warnings import WARNING_COLUMNS, WARNINGS_SCHEMA
 
 D1 = dt.date(2026, 10, 15)

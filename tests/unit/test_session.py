@@ -49,3 +49,50 @@ def test_union_of_many_by_name_every_row_few_partitions(spark):
     assert union_of_many(frames[:1]).count() == 1
     with pytest.raises(ValueError):
         union_of_many([])
+
+
+def test_delta_table_read_as_its_current_files(spark, tmp_path):
+    """A reader-version-1 table (hedui's) read as the Parquet files of its current version:
+    the same rows as Delta reads, partition column from the folders, removed files gone,
+    nothing from a later commit; an empty table is an empty frame of its schema."""
+    from chispa import assert_df_equality
+    from delta.tables import DeltaTable
+
+    from jobs.spark.workarounds import delta_snapshot_as_parquet
+
+    path = str(tmp_path / "t")
+    rows = [("a", 2025, "x"), ("b", 2026, None), (None, 2026, "z")]
+    (spark.createDataFrame(rows, "k string, _year int, v string").write.format("delta")
+     .partitionBy("_year").save(path))
+    DeltaTable.forPath(spark, path).update("k = 'a'", {"v": "'changed'"})   # a file replaced
+    (spark.createDataFrame([("c", 2024, "w")], "k string, _year int, v string").write.format("delta")
+     .mode("append").save(path))
+    read = delta_snapshot_as_parquet(spark, path)
+    delta = spark.read.format("delta").load(path)
+    assert read.columns == delta.columns == ["k", "_year", "v"]
+    assert "TahoeLogFileIndex" not in read._jdf.queryExecution().executedPlan().toString()
+    assert_df_equality(read, delta, ignore_row_order=True, ignore_nullable=True)
+    assert read.filter("_year = 2026").count() == 2 and read.filter("v = 'changed'").count() == 1
+    (spark.createDataFrame([("d", 2024, "later")], "k string, _year int, v string").write.format("delta")
+     .mode("append").save(path))
+    assert read.count() == 4                      # the version listed, not the later one
+
+    empty = str(tmp_path / "empty")
+    spark.createDataFrame([], "k string, n int").write.format("delta").save(empty)
+    got = delta_snapshot_as_parquet(spark, empty)
+    assert got.count() == 0 and got.columns == ["k", "n"]
+
+
+def test_a_table_with_column_mapping_is_read_through_delta(spark, tmp_path):
+    """Reader version 2 (column mapping: the Parquet files hold other column names) is
+    never read as plain files."""
+    from jobs.spark.workarounds import delta_snapshot_as_parquet
+
+    path = str(tmp_path / "mapped")
+    spark.sql(f"CREATE TABLE delta.`{path}` (k string, v string) USING delta TBLPROPERTIES "
+              "('delta.columnMapping.mode' = 'name', 'delta.minReaderVersion' = '2', 'delta.minWriterVersion' = '5')")
+    spark.createDataFrame([("a", "x"), (None, None)], "k string, v string").write.format("delta").mode("append").save(path)
+    spark.sql(f"ALTER TABLE delta.`{path}` RENAME COLUMN v TO w")
+    read = delta_snapshot_as_parquet(spark, path)
+    assert read.columns == ["k", "w"]
+    assert sorted(read.collect(), key=str) == sorted([("a", "x"), (None, None)], key=str)
