@@ -138,6 +138,13 @@ CHECKS = {"spark.job.description": "hedui checks"}
     ({"spark.job.description": "hedui ingest"}, "ingest"),             # the ingest's own commits
     (CHECKS, "checks"),
     ({"spark.job.description": "hedui feedback"}, "feedback"),
+    # Delta's own jobs: its prefix, once per nesting, and its step appended
+    ({"spark.job.description": "Delta: Delta: hedui ingest: Filtering files for query: Compute snapshot for version: 1"},
+     "ingest"),
+    ({"spark.job.description": "Delta: hedui checks: Filtering files for query"}, "checks"),
+    ({"spark.job.description": "hedui checks - MERGE operation - scanning files for matches"}, "checks"),
+    ({"spark.job.description": "MERGE operation - scanning files for matches"}, "other"),   # meta/runs at the end
+    ({"spark.job.description": "Delta: Compute snapshot for version: 3"}, "other"),
     ({}, "other"),
     ({"spark.job.description": "hedui summary"}, "other"),
     ({"spark.job.description": "hedui ingestion"}, "other"),
