@@ -430,11 +430,28 @@ def machine_speed() -> dict:
     return {"cpu": model, "python_loop_seconds": round(time.perf_counter() - t0, 2)}
 
 
+def end_jvm(proc) -> None:
+    """The JVM that PySpark started (``spark.stop()`` leaves it running, resident, until
+    this process exits), ended: the runs measured next start JVMs of their own, and the
+    machine is small (on a shared 24 GB machine an idle 8 GB benchmark JVM beside them
+    drew the kernel's OOM killer)."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def stop_measured(spark, events: str, app_id: str) -> dict:
-    """Stop Spark; the JVM's peak memory and CPU-seconds by kind (read from /proc before
-    it stops, the tasks' from the event log it leaves)."""
+    """Stop Spark and its JVM; the JVM's peak memory and CPU-seconds by kind (read from
+    /proc before it stops, the tasks' from the event log it leaves)."""
     peak, cpu = jvm_peak_rss_gb(spark), jvm_cpu_seconds(spark)
+    proc = getattr(spark.sparkContext._gateway, "proc", None)
     spark.stop()
+    end_jvm(proc)
     figures = {"jvm_peak_rss_gb": peak}
     if cpu:
         figures["jvm_cpu_seconds"] = with_tasks(cpu, task_cpu_seconds(event_log(events, app_id)))
