@@ -13,16 +13,19 @@ threads' (Linux).
 
 Beside each wall time of a measurement that runs Spark (generation, the run, Spark's read
 floor, the nothing-new and increment runs, the floor experiment), ``spark`` gives its jobs
-(started), stages (run: a skipped stage never completes) and task-seconds (the tasks'
-"Executor Run Time"), from the event log; for hedui's runs also ``by_phase`` (ingest,
-feedback, checks, other: the job groups and descriptions the pipeline sets), for the floor
-experiment split at its own phases' marks. These counts do not drift with the machine's
-speed as wall time does. ``task_binary`` is the largest serialized task binary a stage
-shipped, from the DAG scheduler's warning "Broadcasting large task binary with size N"
-(stages over 1000 KiB only; it is in no event log): read from the driver JVM's stderr,
-which this process passes through a pipe (:class:`StderrTap`), and from the captured
-stderr of the runs in processes of their own. The nothing-new and increment runs get an
-event log through ``PYSPARK_SUBMIT_ARGS``; an empty one means no JVM was started.
+(started), stages (run: a skipped stage never completes), task-seconds (the tasks'
+"Executor Run Time") and task CPU-seconds, from the event log; for hedui's runs also
+``by_phase`` (ingest, feedback, checks, other: the job groups and descriptions the
+pipeline sets), for the floor experiment split at its own phases' marks. Jobs and stages
+do not drift with the machine's speed as wall time does; task-seconds do (a task waiting
+for a busy core is still running), task CPU-seconds much less. ``task_binary`` is the
+largest serialized task binary a stage shipped, from the DAG scheduler's warning
+"Broadcasting large task binary with size N" (stages over 1000 KiB only; it is in no
+event log): read from the driver JVM's stderr, which this process passes through a pipe
+(:class:`StderrTap`), and from the stderr of the runs in processes of their own; for
+hedui's runs and the floor experiment also by phase (the phase of the stage submitted
+last before the warning was read). The nothing-new and increment runs get an event log
+through ``PYSPARK_SUBMIT_ARGS``; an empty one means no JVM was started.
 
 The floor experiment (scripts/spark_floor.py, ``SNAP=1 SHUF=2``: hedui's shape of work,
 one read and one Delta write per source, one aggregation per source, one join, checking
@@ -32,6 +35,7 @@ the targets put hedui's whole run and its Spark jobs as a multiple of it.
 from __future__ import annotations
 
 import argparse
+import bisect
 import contextlib
 import dataclasses
 import datetime as dt
@@ -121,6 +125,11 @@ def task_cpu_seconds(events: Iterable[dict]) -> float:
 PHASES = ("ingest", "feedback", "checks")
 
 
+def now_ms() -> int:
+    """Wall-clock time in epoch milliseconds, the clock of Spark's event log."""
+    return int(time.time() * 1000)
+
+
 def hedui_phase(properties: dict, submitted_ms: int | None = None) -> str:
     """The stage of a hedui run that a Spark job or stage ran in, from the local properties
     it carries: a source's ingest jobs are in the job group ``hedui ingest <source>``
@@ -154,20 +163,25 @@ def phases_by_time(marks: list[tuple[str, int]]):
     return phase
 
 
-def spark_work(events: Iterable[dict], windows: dict[str, tuple]) -> dict[str, dict]:
+def spark_work(events: Iterable[dict], windows: dict[str, tuple],
+               binaries: dict[str, list[tuple[int, float]]] | None = None) -> dict[str, dict]:
     """Spark's work in one pass over an event log, per measurement: ``windows`` maps a name
     to (first ms, last ms, phase function or None); None for a bound means open. For each:
     ``jobs`` (jobs started), ``stages`` (stage attempts completed: a skipped stage, whose
     output an earlier job left, never runs and is not counted), ``task_seconds`` (the
-    tasks' "Executor Run Time"), and with a phase function the same ``by_phase``. A job
-    belongs to the window of its submission time; a stage (and its tasks) to the window
-    of its submission, its phase from the properties of the job that submitted it."""
+    tasks' "Executor Run Time": time, so it stretches on a busy machine) and
+    ``task_cpu_seconds`` (their CPU time, deserialisation included), and with a phase
+    function the same ``by_phase``. A job belongs to the window of its submission time; a
+    stage (and its tasks) to the window of its submission, its phase from the properties
+    of the job that submitted it. ``binaries`` (name -> [(ms the warning was read, MiB)])
+    adds ``task_binary_by_phase`` (:func:`binaries_by_phase`) to a window with phases."""
     def empty():
-        return {"jobs": 0, "stages": 0, "task_ms": 0}
+        return {"jobs": 0, "stages": 0, "task_ms": 0, "cpu_ns": 0}
 
     totals = {name: empty() for name in windows}
     phased: dict[str, dict[str, dict]] = {name: {} for name, w in windows.items() if w[2]}
     stage_of: dict[tuple, tuple[str, str | None]] = {}   # (stage, attempt) -> (window, phase)
+    submissions: dict[str, list[tuple[int, str]]] = {name: [] for name in phased}
 
     def window_of(at):
         for name, (first, last, _) in windows.items():
@@ -198,8 +212,10 @@ def spark_work(events: Iterable[dict], windows: dict[str, tuple]) -> dict[str, d
             name = window_of(at)
             if name is not None:
                 fn = windows[name][2]
-                stage_of[(info.get("Stage ID"), info.get("Stage Attempt ID", 0))] = (
-                    name, fn(ev.get("Properties") or {}, at) if fn else None)
+                phase = fn(ev.get("Properties") or {}, at) if fn else None
+                stage_of[(info.get("Stage ID"), info.get("Stage Attempt ID", 0))] = (name, phase)
+                if phase is not None and at is not None:
+                    submissions[name].append((at, phase))
         elif kind == "SparkListenerStageCompleted":
             info = ev.get("Stage Info") or {}
             where = stage_of.get((info.get("Stage ID"), info.get("Stage Attempt ID", 0)))
@@ -208,10 +224,13 @@ def spark_work(events: Iterable[dict], windows: dict[str, tuple]) -> dict[str, d
         elif kind == "SparkListenerTaskEnd":
             where = stage_of.get((ev.get("Stage ID"), ev.get("Stage Attempt ID", 0)))
             if where:
-                add(*where, "task_ms", (ev.get("Task Metrics") or {}).get("Executor Run Time", 0))
+                metrics = ev.get("Task Metrics") or {}
+                add(*where, "task_ms", metrics.get("Executor Run Time", 0))
+                add(*where, "cpu_ns", metrics.get("Executor CPU Time", 0) + metrics.get("Executor Deserialize CPU Time", 0))
 
     def figures(counts):
-        return {"jobs": counts["jobs"], "stages": counts["stages"], "task_seconds": round(counts["task_ms"] / 1000, 1)}
+        return {"jobs": counts["jobs"], "stages": counts["stages"], "task_seconds": round(counts["task_ms"] / 1000, 1),
+                "task_cpu_seconds": round(counts["cpu_ns"] / 1e9, 1)}
 
     out = {}
     for name in windows:
@@ -219,7 +238,25 @@ def spark_work(events: Iterable[dict], windows: dict[str, tuple]) -> dict[str, d
         if name in phased:
             order = [p for p in (*PHASES, "other") if p in phased[name]] + sorted(set(phased[name]) - {*PHASES, "other"})
             out[name]["by_phase"] = {p: figures(phased[name][p]) for p in order}
+            if binaries and binaries.get(name):
+                out[name]["task_binary_by_phase"] = binaries_by_phase(submissions[name], binaries[name])
     return out
+
+
+def binaries_by_phase(submissions: list[tuple[int, str]], binaries: list[tuple[int, float]]) -> dict:
+    """The task binaries (:func:`task_binary_figures`) by phase: each in the phase of the
+    stage submitted last at or before its warning was read (``submissions``: (ms, phase)).
+    The DAG scheduler submits one stage at a time and warns while it submits it; a stage
+    submitted in the moment between the warning and its reading takes it over, so this is
+    the phase, not a sure stage."""
+    ordered = sorted(submissions)
+    times = [at for at, _ in ordered]
+    sizes: dict[str, list[float]] = {}
+    for at, size in binaries:
+        i = bisect.bisect_right(times, at) - 1
+        sizes.setdefault(ordered[i][1] if i >= 0 else "other", []).append(size)
+    order = [p for p in (*PHASES, "other") if p in sizes] + sorted(set(sizes) - {*PHASES, "other"})
+    return {phase: task_binary_figures(sizes[phase]) for phase in order}
 
 
 def app_ids(event_dir: str) -> list[str]:
@@ -272,17 +309,36 @@ def task_binary_figures(sizes_mib: list[float]) -> dict:
             "stages_over_1_mib": sum(1 for s in sizes_mib if s > 1.0)}
 
 
+def run_captured(command: list[str], env: dict) -> tuple[int, str, str, list[tuple[int, float]]]:
+    """``command`` in a process of its own (from the project root): its exit status, stdout,
+    stderr, and the task binaries its stderr warned about with the epoch ms each was read
+    (as :class:`StderrTap` does for this process's own JVM)."""
+    binaries: list[tuple[int, float]] = []
+    lines: list[str] = []
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as stdout:
+        proc = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE, text=True, errors="replace",
+                                cwd=ROOT, env=env)
+        for line in proc.stderr:
+            binaries += [(now_ms(), size) for size in task_binary_sizes(line)]
+            lines.append(line)
+        proc.wait()
+        stdout.seek(0)
+        return proc.returncode, stdout.read(), "".join(lines), binaries
+
+
 class StderrTap:
     """This process's file descriptor 2 through a pipe, so the Spark JVM that PySpark starts
     (it inherits fd 2) writes its log through it: a thread passes every line on to the real
     stderr and keeps the task-binary sizes (:func:`task_binary_sizes`). Start it before the
     SparkSession. :meth:`mark` returns how many sizes were seen so far, with every line
-    written before the call read: the sizes of a measurement are ``sizes[before:after]``."""
+    written before the call read: the sizes of a measurement are ``sizes[before:after]``
+    (``read_at`` the epoch ms each was read)."""
 
     SENTINEL = b"\x00hedui-benchmark-mark\n"
 
     def __init__(self) -> None:
         self.sizes: list[float] = []
+        self.read_at: list[int] = []    # epoch ms each size was read
         self._cond = threading.Condition()
         self._sent = self._seen = 0
         self._real: int | None = None
@@ -310,8 +366,10 @@ class StderrTap:
                         sizes = []
                 except Exception:   # never stop reading: a full pipe would block the JVM
                     sizes = []
+                at = now_ms()
                 with self._cond:
                     self.sizes += sizes
+                    self.read_at += [at] * len(sizes)
                     self._seen += marks
                     self._cond.notify_all()
 
@@ -611,18 +669,19 @@ def timed_cli(*args: str, events: str | None = None) -> dict:
         os.makedirs(events)
         env["PYSPARK_SUBMIT_ARGS"] = event_log_args(events)
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "jobs.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=env)
-    out = {"seconds": round(time.monotonic() - t0, 1), "exit_code": proc.returncode}
-    for line in proc.stdout.splitlines():
+    code, stdout, stderr, binaries = run_captured([sys.executable, "-m", "jobs.cli", *args], env)
+    out = {"seconds": round(time.monotonic() - t0, 1), "exit_code": code}
+    for line in stdout.splitlines():
         if line.strip().startswith("timings:"):
             out["stages"] = line.split(":", 1)[1].strip()
+    out["task_binary"] = task_binary_figures([size for _, size in binaries])
     if events:
         out["jvm_started"] = bool(app_ids(events))
-        out["spark"] = spark_work(event_logs(events), {"all": (None, None, hedui_phase)})["all"]
-    out["task_binary"] = task_binary_figures(task_binary_sizes(proc.stderr))
-    if proc.returncode not in (0, 1):
-        out["stderr_tail"] = proc.stderr.strip().splitlines()[-3:]
+        out["spark"] = spark_work(event_logs(events), {"all": (None, None, hedui_phase)}, {"all": binaries})["all"]
+        if "task_binary_by_phase" in out["spark"]:
+            out["task_binary"]["by_phase"] = out["spark"].pop("task_binary_by_phase")
+    if code not in (0, 1):
+        out["stderr_tail"] = stderr.strip().splitlines()[-3:]
     return out
 
 
@@ -642,22 +701,21 @@ def floor_experiment(landing: str, scratch: str) -> dict:
     env = {**os.environ, "JARS": ".jars", "SNAP": "1", "SHUF": "2", "PYSPARK_SUBMIT_ARGS": event_log_args(events)}
     try:
         t0 = time.monotonic()
-        proc = subprocess.run([sys.executable, FLOOR_SCRIPT, landing, os.path.join(tmp, "out")],
-                              capture_output=True, text=True, cwd=ROOT, env=env)
-        out = {"process_seconds": round(time.monotonic() - t0, 1), "exit_code": proc.returncode,
-               "settings": "SNAP=1 SHUF=2"}
-        printed = next((json.loads(line)["floor"] for line in proc.stdout.splitlines()
-                        if line.startswith('{"floor"')), None)
+        code, stdout, stderr, binaries = run_captured([sys.executable, FLOOR_SCRIPT, landing, os.path.join(tmp, "out")], env)
+        out = {"process_seconds": round(time.monotonic() - t0, 1), "exit_code": code, "settings": "SNAP=1 SHUF=2"}
+        printed = next((json.loads(line)["floor"] for line in stdout.splitlines() if line.startswith('{"floor"')), None)
         if printed is None:
-            out["stderr_tail"] = proc.stderr.strip().splitlines()[-3:]
+            out["stderr_tail"] = stderr.strip().splitlines()[-3:]
             return out
         marks = printed["marks_ms"]
         out["seconds"] = {"jvm_session": printed["jvm_session_seconds"], "ingest": printed["ingest_seconds"],
                           "checks": printed["checks_seconds"], "total": printed["total_seconds"]}
         out["spark_jobs_counted_by_it"] = printed["spark_jobs"]
         phase = phases_by_time([("ingest", marks["session"]), ("checks", marks["ingest"]), ("other", marks["checks"] + 1)])
-        out["spark"] = spark_work(event_logs(events), {"all": (None, None, phase)})["all"]
-        out["task_binary"] = task_binary_figures(task_binary_sizes(proc.stderr))
+        out["spark"] = spark_work(event_logs(events), {"all": (None, None, phase)}, {"all": binaries})["all"]
+        out["task_binary"] = task_binary_figures([size for _, size in binaries])
+        if "task_binary_by_phase" in out["spark"]:
+            out["task_binary"]["by_phase"] = out["spark"].pop("task_binary_by_phase")
         return out
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -852,20 +910,19 @@ def main() -> None:
     emit(out)
 
 
-def now_ms() -> int:
-    """Wall-clock time in epoch milliseconds, the clock of Spark's event log."""
-    return int(time.time() * 1000)
-
-
 def add_spark_figures(out: dict, spans: dict[str, list], tap: StderrTap, events: Iterable[dict]) -> None:
     """Each measurement of this JVM's (``spans``: name -> [first ms, last ms, task-binary
     sizes before, after]) with its Spark jobs, stages and task-seconds (the run's by phase)
     and its largest task binary, beside its wall time in ``out[name]``."""
     windows = {name: (first, last, hedui_phase if name == "run" else None) for name, (first, last, _, _) in spans.items()}
-    for name, figures in spark_work(events, windows).items():
+    binaries = {name: list(zip(tap.read_at[before:after], tap.sizes[before:after]))
+                for name, (_, _, before, after) in spans.items()}
+    for name, figures in spark_work(events, windows, binaries).items():
         before, after = spans[name][2], spans[name][3]
-        out.setdefault(name, {})["spark"] = figures
-        out[name]["task_binary"] = task_binary_figures(tap.sizes[before:after])
+        out.setdefault(name, {})["task_binary"] = task_binary_figures(tap.sizes[before:after])
+        if "task_binary_by_phase" in figures:
+            out[name]["task_binary"]["by_phase"] = figures.pop("task_binary_by_phase")
+        out[name]["spark"] = figures
 
 if __name__ == "__main__":
     main()

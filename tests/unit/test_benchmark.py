@@ -123,9 +123,12 @@ def stage_completed(stage: int, at: int, attempt: int = 0) -> dict:
                            "Completion Time": at + 5}}
 
 
-def task_done(stage: int, run_ms: int, attempt: int = 0) -> dict:
+def task_done(stage: int, run_ms: int, attempt: int = 0, cpu_ms: int = 0) -> dict:
+    """A task's end: its run time, and its CPU time split (as Spark does) into running and
+    deserialising the task (nanoseconds)."""
     return {"Event": "SparkListenerTaskEnd", "Stage ID": stage, "Stage Attempt ID": attempt,
-            "Task Metrics": {"Executor Run Time": run_ms, "Executor CPU Time": 1}}
+            "Task Metrics": {"Executor Run Time": run_ms, "Executor CPU Time": cpu_ms * 750_000,
+                             "Executor Deserialize CPU Time": cpu_ms * 250_000}}
 
 
 INGEST = {"spark.jobGroup.id": "hedui ingest payments", "spark.job.description": "hedui ingest payments: silver"}
@@ -157,32 +160,33 @@ def test_hedui_phase(benchmark, properties, phase):
 def test_spark_work_counts_jobs_completed_stages_and_task_seconds_by_phase(benchmark):
     events = [
         job_start(0, 100, description="hedui ingest"),
-        stage_submitted(0, 100, {"spark.job.description": "hedui ingest"}), task_done(0, 1500), stage_completed(0, 100),
+        stage_submitted(0, 100, {"spark.job.description": "hedui ingest"}), task_done(0, 1500, cpu_ms=600),
+        stage_completed(0, 100),
         job_start(1, 110, *INGEST.values()),
         stage_submitted(1, 110, INGEST), task_done(1, 250), task_done(1, 250), stage_completed(1, 110),
         job_start(2, 200, description="hedui checks"),
         # stage 1's output is reused: skipped, never submitted or completed; stage 2 fails once
-        stage_submitted(2, 200, CHECKS), task_done(2, 1000), stage_completed(2, 200),
+        stage_submitted(2, 200, CHECKS), task_done(2, 1000, cpu_ms=900), stage_completed(2, 200),
         stage_submitted(2, 210, CHECKS, attempt=1), task_done(2, 2000, attempt=1), stage_completed(2, 210, attempt=1),
         job_start(3, 300), stage_submitted(3, 300, {}), task_done(3, 49), stage_completed(3, 300),
         {"Event": "SparkListenerTaskEnd", "Stage ID": 3, "Stage Attempt ID": 0},   # a task without metrics
     ]
     figures = benchmark.spark_work(events, {"run": (None, None, benchmark.hedui_phase)})["run"]
-    assert figures == {"jobs": 4, "stages": 5, "task_seconds": 5.0, "by_phase": {
-        "ingest": {"jobs": 2, "stages": 2, "task_seconds": 2.0},
-        "checks": {"jobs": 1, "stages": 2, "task_seconds": 3.0},
-        "other": {"jobs": 1, "stages": 1, "task_seconds": 0.0}}}
+    assert figures == {"jobs": 4, "stages": 5, "task_seconds": 5.0, "task_cpu_seconds": 1.5, "by_phase": {
+        "ingest": {"jobs": 2, "stages": 2, "task_seconds": 2.0, "task_cpu_seconds": 0.6},
+        "checks": {"jobs": 1, "stages": 2, "task_seconds": 3.0, "task_cpu_seconds": 0.9},
+        "other": {"jobs": 1, "stages": 1, "task_seconds": 0.0, "task_cpu_seconds": 0.0}}}
 
 
 def test_spark_work_splits_by_submission_time_into_windows(benchmark):
-    events = [job_start(0, 100), stage_submitted(0, 100, {}), task_done(0, 700),
-              job_start(1, 200), stage_submitted(1, 200, {}), task_done(1, 300),
+    events = [job_start(0, 100), stage_submitted(0, 100, {}), task_done(0, 700, cpu_ms=500),
+              job_start(1, 200), stage_submitted(1, 200, {}), task_done(1, 300, cpu_ms=200),
               stage_completed(0, 100),                       # completes after the next window began
               stage_completed(1, 200),
               job_start(2, 400), stage_submitted(2, 400, {}), task_done(2, 9000), stage_completed(2, 400)]
     figures = benchmark.spark_work(events, {"generate": (50, 150, None), "run": (150, 300, None)})
-    assert figures == {"generate": {"jobs": 1, "stages": 1, "task_seconds": 0.7},
-                       "run": {"jobs": 1, "stages": 1, "task_seconds": 0.3}}
+    assert figures == {"generate": {"jobs": 1, "stages": 1, "task_seconds": 0.7, "task_cpu_seconds": 0.5},
+                       "run": {"jobs": 1, "stages": 1, "task_seconds": 0.3, "task_cpu_seconds": 0.2}}
 
 
 def test_phases_by_time_splits_a_program_without_job_groups(benchmark):
@@ -192,8 +196,39 @@ def test_phases_by_time_splits_a_program_without_job_groups(benchmark):
     events = [job_start(0, 150), stage_submitted(0, 150, {}), task_done(0, 400), stage_completed(0, 150),
               job_start(1, 250), job_start(2, 260)]
     figures = benchmark.spark_work(events, {"all": (None, None, phase)})["all"]
-    assert figures["by_phase"] == {"ingest": {"jobs": 1, "stages": 1, "task_seconds": 0.4},
-                                   "checks": {"jobs": 2, "stages": 0, "task_seconds": 0.0}}
+    assert figures["by_phase"] == {"ingest": {"jobs": 1, "stages": 1, "task_seconds": 0.4, "task_cpu_seconds": 0.0},
+                                   "checks": {"jobs": 2, "stages": 0, "task_seconds": 0.0, "task_cpu_seconds": 0.0}}
+
+
+def test_binaries_by_phase_take_the_phase_of_the_stage_submitted_last_before_the_warning(benchmark):
+    submissions = [(300, "checks"), (100, "ingest"), (200, "ingest"), (400, "other")]
+    binaries = [(50, 1.5), (100, 2.0), (250, 6.2), (300, 1010 / 1024), (350, 3.9), (999, 1.1)]
+    assert benchmark.binaries_by_phase(submissions, binaries) == {
+        "ingest": {"largest_mib": 6.2, "stages_over_1000_kib": 2, "stages_over_1_mib": 2},
+        "checks": {"largest_mib": 3.9, "stages_over_1000_kib": 2, "stages_over_1_mib": 1},
+        "other": {"largest_mib": 1.5, "stages_over_1000_kib": 2, "stages_over_1_mib": 2}}   # before any stage, after all
+
+
+def test_spark_work_puts_the_task_binaries_of_a_window_in_phases(benchmark):
+    events = [job_start(0, 100, *INGEST.values()), stage_submitted(0, 100, INGEST), stage_completed(0, 100),
+              job_start(1, 200, description="hedui checks"), stage_submitted(1, 200, CHECKS), stage_completed(1, 200),
+              job_start(2, 900), stage_submitted(2, 900, {}), stage_completed(2, 900)]       # outside the window
+    figures = benchmark.spark_work(events, {"run": (0, 500, benchmark.hedui_phase)},
+                                   {"run": [(101, 2.5), (205, 6.2), (210, 1.0)]})["run"]
+    assert figures["task_binary_by_phase"] == {
+        "ingest": {"largest_mib": 2.5, "stages_over_1000_kib": 1, "stages_over_1_mib": 1},
+        "checks": {"largest_mib": 6.2, "stages_over_1000_kib": 2, "stages_over_1_mib": 1}}
+    assert "task_binary_by_phase" not in benchmark.spark_work(events, {"run": (0, 500, benchmark.hedui_phase)})["run"]
+
+
+def test_run_captured_reads_the_task_binaries_of_a_process(benchmark):
+    code, stdout, stderr, binaries = benchmark.run_captured(
+        ["sh", "-c", "echo out; echo 'WARN DAGScheduler: Broadcasting large task binary with size 2.5 MiB' >&2; "
+                     "echo other >&2; exit 3"], dict(os.environ))
+    assert (code, stdout) == (3, "out\n")
+    assert stderr == "WARN DAGScheduler: Broadcasting large task binary with size 2.5 MiB\nother\n"
+    assert [size for _, size in binaries] == [2.5]
+    assert abs(binaries[0][0] - benchmark.now_ms()) < 60_000
 
 
 def test_app_ids_and_event_logs_read_every_application_of_a_folder(benchmark, tmp_path):
@@ -256,11 +291,11 @@ second = tap.mark()
 os.write(2, b"WARN DAGScheduler: Broadcasting large task binary with size 1024.5 KiB\\n")
 third = tap.mark()
 tap.stop()
-print(first, second, third, tap.sizes)
+print(first, second, third, tap.sizes, len(tap.read_at))
 """, encoding="utf-8")
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == f"0 1 2 [1.5, {1024.5 / 1024}]"
+    assert proc.stdout.strip() == f"0 1 2 [1.5, {1024.5 / 1024}] 2"
     assert proc.stderr.splitlines() == ["WARN DAGScheduler: Broadcasting large task binary with size 1.5 MiB",
                                         "python's own line",
                                         "WARN DAGScheduler: Broadcasting large task binary with size 1024.5 KiB"]
