@@ -76,15 +76,20 @@ def walk(node: dict, under_cache: bool, hits: dict) -> None:
 
 
 def event_log(event_dir: str, app_id: str) -> Iterator[dict]:
-    """The events of one application from Spark's event log (after ``spark.stop()``)."""
+    """The events of one application from Spark's event log (after ``spark.stop()``). A
+    line that is not JSON is passed over: the last line of a log whose JVM ended without
+    stopping Spark (the floor experiment does not stop it) may be cut short."""
     # Spark 4 rolls event logs: <dir>/eventlog_v2_<app>/events_<n>_<app>; older: <dir>/<app>
     rolled = sorted(glob.glob(os.path.join(event_dir, f"*{app_id}*", f"events_*{app_id}*")),
                     key=lambda p: int(os.path.basename(p).split("_")[1]))   # events_10 after events_9
     files = rolled + [p for p in glob.glob(os.path.join(event_dir, f"{app_id}*")) if os.path.isfile(p)]
     for path in files:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8", errors="replace") as fh:
             for line in fh:
-                yield json.loads(line)
+                try:
+                    yield json.loads(line)
+                except ValueError:
+                    continue
 
 
 def count_payment_scans(events: Iterable[dict], stage: str = "hedui checks") -> dict:
@@ -123,6 +128,19 @@ def task_cpu_seconds(events: Iterable[dict]) -> float:
 # stderr): deterministic for a given code and landing zone, where wall time drifts
 # ---------------------------------------------------------------------------------
 PHASES = ("ingest", "feedback", "checks")
+
+
+def guarded(measure, *args, **kwargs) -> dict:
+    """``measure(*args, **kwargs)``, or what went wrong: a measurement that fails (a
+    process killed on a crowded machine, a log cut short) must not cost the figures
+    measured before it; the traceback goes to stderr."""
+    try:
+        return measure(*args, **kwargs)
+    except Exception as exc:
+        import traceback
+
+        traceback.print_exc()
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
 def now_ms() -> int:
@@ -891,20 +909,15 @@ def main() -> None:
     out["payment_scans_in_run"] = count_payment_scans(event_log(events, app_id))
     if not args.skip_baselines:
         # the floor experiment on the landing zone the run loaded (before the increment is delivered)
-        out["floor_experiment"] = floor_experiment(landing, args.work)
+        out["floor_experiment"] = guarded(floor_experiment, landing, args.work)
         conf = ["--conf", args.conf] if args.conf else []
-        out["nothing_new"] = timed_cli("run", "--landing", landing, "--warehouse", warehouse,
-                                       "--as-of", as_of.isoformat(), *conf,
-                                       events=events + "-nothing-new")
+        out["nothing_new"] = guarded(timed_cli, "run", "--landing", landing, "--warehouse", warehouse,
+                                     "--as-of", as_of.isoformat(), *conf, events=events + "-nothing-new")
         deliver(staging, landing, day)
-        out["increment"] = timed_cli("run", "--landing", landing, "--warehouse", warehouse,
-                                     "--as-of", day.isoformat(), *conf,
-                                     events=events + "-increment")
+        out["increment"] = guarded(timed_cli, "run", "--landing", landing, "--warehouse", warehouse,
+                                   "--as-of", day.isoformat(), *conf, events=events + "-increment")
         shutil.rmtree(os.path.join(landing, "payments", day.isoformat()), ignore_errors=True)
-        try:   # a yardstick: its failure must not cost the figures measured so far
-            out["duckdb_floor"] = duckdb_floor(landing, os.path.join(floor, "duckdb"))
-        except Exception as exc:
-            out["duckdb_floor"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+        out["duckdb_floor"] = guarded(duckdb_floor, landing, os.path.join(floor, "duckdb"))
         shutil.rmtree(floor, ignore_errors=True)
     out["targets"] = verdicts(out)
     emit(out)

@@ -76,6 +76,23 @@ def test_event_log_reads_a_rolled_log(benchmark, tmp_path):
     assert [e["Event"] for e in benchmark.event_log(str(tmp_path), "local-1")] == ["A", "B", "C", "D"]
 
 
+def test_event_log_passes_over_a_last_line_cut_short(benchmark, tmp_path):
+    """A JVM that ends without stopping Spark (the floor experiment) may leave its log's
+    last line unfinished."""
+    (tmp_path / "local-3.inprogress").write_text('{"Event": "A"}\n{"Event": "B"}\n{"Event": "SparkListenerTa',
+                                                 encoding="utf-8")
+    assert [e["Event"] for e in benchmark.event_log(str(tmp_path), "local-3")] == ["A", "B"]
+
+
+def test_guarded_keeps_the_figures_when_a_measurement_fails(benchmark, capsys):
+    assert benchmark.guarded(lambda a, b=0: {"seconds": a + b}, 1, b=2) == {"seconds": 3}
+
+    def fails():
+        raise ValueError("Expecting value: line 1")
+    assert benchmark.guarded(fails) == {"error": "ValueError: Expecting value: line 1"}
+    assert "Traceback" in capsys.readouterr().err
+
+
 def test_usable_cores_follow_the_cpu_affinity_that_cores_sets(benchmark):
     """What ``CORES=1`` (``taskset -c 0``) does to the benchmark: the process, and the JVM
     it would start, see one core, and the JSON's ``cores`` says so."""
