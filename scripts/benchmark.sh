@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Prints speed and memory figures, in one sitting: generation; the whole run and its stages
 # (ingest, feedback, checks); the same run again with nothing new (a new JVM, as the daily
-# cron starts it); a new batch of 1 % of the rows on the loaded warehouse; Spark's own floor
-# (the same files read once with hedui's reader and written to plain Parquet) and DuckDB
-# doing the same; hedui as a multiple of each; the targets met or not; the JVM's memory and
-# CPU; how many times the checks scan the payments.
+# cron starts it); a new batch of 1 % of the rows on the loaded warehouse; Spark's read floor
+# (the same files read once with hedui's reader and written to plain Parquet), the floor
+# experiment (scripts/spark_floor.py, SNAP=1 SHUF=2: hedui's shape of work checking nothing,
+# in a process of its own) and DuckDB; hedui as a multiple of each (wall time and Spark
+# jobs); the targets met or not; the JVM's memory and CPU; how many times the checks scan
+# the payments. Beside each wall time that runs Spark: its Spark jobs, stages and
+# task-seconds (from the event log; for hedui's runs by phase: ingest, feedback, checks,
+# other) and its largest task binary (from the driver's stderr), which do not drift with
+# the machine's speed as wall time does; for the nothing-new run, whether a JVM started.
 #   bash scripts/benchmark.sh                 # scale 0.1 (~21M rows)
 #   SCALE=1.0 bash scripts/benchmark.sh       # all of Dali (~211M rows)
 #   RUNS=3 bash scripts/benchmark.sh          # the run twice more over the same landing zone,
