@@ -77,9 +77,10 @@ def read_silver(spark: SparkSession, warehouse: str, spec: SourceSpec, as_files:
     path = silver_path(warehouse, spec.name)
     if delta_exists(spark, path):
         if as_files:
+            from jobs.fs import qualify
             from jobs.spark.workarounds import delta_snapshot_as_parquet
 
-            return delta_snapshot_as_parquet(spark, path)
+            return delta_snapshot_as_parquet(spark, qualify(spark, path))   # SQL takes absolute paths
         return read_delta(spark, path)
     return spark.createDataFrame([], silver_schema(spec))
 

@@ -96,3 +96,19 @@ def test_a_table_with_column_mapping_is_read_through_delta(spark, tmp_path):
     read = delta_snapshot_as_parquet(spark, path)
     assert read.columns == ["k", "w"]
     assert sorted(read.collect(), key=str) == sorted([("a", "x"), (None, None)], key=str)
+
+
+def test_silver_as_files_from_a_relative_warehouse(spark, cfg, tmp_path):
+    """A relative warehouse path (`--warehouse ../wh`; the JVM and Python share the working
+    directory): the silver table is listed and read all the same."""
+    import os
+
+    from jobs import tables
+
+    spec = cfg.contract["deaths"]
+    path = tmp_path / "wh" / "silver" / "deaths"
+    spark.createDataFrame([("r1", None)], "report_id string, person_id string").write.format("delta").save(str(path))
+    relative = os.path.relpath(tmp_path / "wh")
+    assert not os.path.isabs(relative)
+    got = tables.read_silver(spark, relative, spec, as_files=True)
+    assert [tuple(r) for r in got.collect()] == [("r1", None)]
