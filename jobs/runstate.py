@@ -48,7 +48,7 @@ def detection_inputs(check_date: dt.date, rules_fingerprint: str, loaded_files) 
 def detection_is_current(spark, warehouse: str, inputs: str) -> bool:
     """The warnings table was last detected from exactly these inputs."""
     path = _warnings_path(warehouse)
-    return tables.delta_exists(spark, path) and table_properties(spark, path).get(DETECTION_INPUTS_PROPERTY) == inputs
+    return tables.delta_exists(spark, path) and tables.table_properties(spark, path).get(DETECTION_INPUTS_PROPERTY) == inputs
 
 
 def record_detection_inputs(spark, warehouse: str, inputs: str) -> None:
@@ -77,13 +77,6 @@ def _warnings_path(warehouse: str) -> str:
     return tables.table_path(warehouse, *tables.WARNINGS)
 
 
-def table_properties(spark, path: str) -> dict[str, str]:
-    from delta.tables import DeltaTable
-
-    row = DeltaTable.forPath(spark, path).detail().select("properties").first()
-    return dict(row["properties"] or {}) if row else {}
-
-
 def _latest_check_date(spark, path: str, props: dict[str, str]) -> dt.date | None:
     prop = props.get(LATEST_CHECK_DATE_PROPERTY)
     if prop:
@@ -99,7 +92,7 @@ def latest_check_date(spark, warehouse: str) -> dt.date | None:
     path = _warnings_path(warehouse)
     if not tables.delta_exists(spark, path):
         return None
-    return _latest_check_date(spark, path, table_properties(spark, path))
+    return _latest_check_date(spark, path, tables.table_properties(spark, path))
 
 
 def _refuse_earlier(check_date: dt.date, latest: dt.date | None) -> None:
@@ -154,7 +147,7 @@ def reserve_check_date(spark, warehouse: str, check_date: dt.date) -> None:
     table's properties (a commit of its own, so a failed MERGE leaves D reserved:
     rerunning with the same D completes it) and in the marker file."""
     path = _warnings_path(warehouse)
-    props = table_properties(spark, path)
+    props = tables.table_properties(spark, path)
     _refuse_earlier(check_date, _latest_check_date(spark, path, props))
     if props.get(LATEST_CHECK_DATE_PROPERTY) != check_date.isoformat():
         _set_latest_check_date(spark, path, check_date)

@@ -80,9 +80,20 @@ def read_silver(spark: SparkSession, warehouse: str, spec: SourceSpec, as_files:
             from jobs.fs import qualify
             from jobs.spark.workarounds import delta_snapshot_as_parquet
 
-            return delta_snapshot_as_parquet(spark, qualify(spark, path))   # SQL takes absolute paths
+            path = qualify(spark, path)       # the listed files' form, for their partition folders
+            return delta_snapshot_as_parquet(spark, path, table_properties(spark, path))
         return read_delta(spark, path)
     return spark.createDataFrame([], silver_schema(spec))
+
+
+def table_properties(spark: SparkSession, path: str) -> dict[str, str]:
+    """The Delta table's properties, its protocol's (``delta.minReaderVersion``...) among
+    them, from its metadata (``SHOW TBLPROPERTIES``: no Spark job, where ``DeltaTable.
+    detail()`` computes the snapshot's state)."""
+    from jobs.fs import qualify
+
+    quoted = qualify(spark, path).replace("`", "``")     # SQL's delta.`path` takes absolute paths
+    return {r[0]: r[1] for r in spark.sql(f"SHOW TBLPROPERTIES delta.`{quoted}`").collect()}
 
 
 def read_all_silver(spark: SparkSession, warehouse: str, contract, as_files: bool = False) -> dict[str, DataFrame]:

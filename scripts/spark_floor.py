@@ -1,5 +1,5 @@
-# Copied from ../shared/experiments/spark_floor.py (the shared experiments folder beside this
-# repository) so that the project stands alone: nothing in hedui reads ../shared at run time.
+# A copy of the floor experiment from the team's shared experiments folder (outside this
+# repository), kept here so that the project stands alone: hedui reads nothing outside it.
 # Changed here for scripts/benchmark.py, which runs it in the same sitting as hedui: the
 # DAG scheduler's warnings stay on ("Broadcasting large task binary"), and the figures are
 # printed once more as one JSON line (with the wall-clock marks of the phases).

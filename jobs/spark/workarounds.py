@@ -158,14 +158,15 @@ def union_of_many(frames: list[DataFrame]) -> DataFrame:
     return union.coalesce(union.sparkSession.sparkContext.defaultParallelism)
 
 
-def delta_snapshot_as_parquet(spark: SparkSession, path: str) -> DataFrame:
+def delta_snapshot_as_parquet(spark: SparkSession, path: str, properties: dict[str, str]) -> DataFrame:
     """The rows of the Delta table at ``path`` as it is now, read as the Parquet files its
-    current version lists, in the table's schema (a partition column from the folders).
+    current version lists, in the table's schema (a partition column from the folders);
+    ``properties``: the table's (:func:`jobs.tables.table_properties`).
 
     Why: Delta plans every scan of a table with Spark jobs over its snapshot ("Filtering
     files for query"), and the checks' plan scans the silver tables again and again (the
     enrollment for most rules, the household for the families): at the demo scale 131 of
-    the checks' 303 Spark jobs (event log, session 30). Listed once, the table costs its
+    the checks' 385-402 Spark jobs (event log, session 30). Listed once, the table costs its
     snapshot's jobs once; every scan after that is a plain Parquet scan.
 
     Valid only for tables that need nothing but their file list to be read: reader
@@ -174,9 +175,7 @@ def delta_snapshot_as_parquet(spark: SparkSession, path: str) -> DataFrame:
     through Delta. The frame shows the version listed: a later commit is not in it (the
     checks read silver after the run's last write to it)."""
     delta = spark.read.format("delta").load(path)
-    quoted = path.replace("`", "``")
-    props = {r[0]: r[1] for r in spark.sql(f"SHOW TBLPROPERTIES delta.`{quoted}`").collect()}
-    if props.get("delta.minReaderVersion", "1") != "1":
+    if properties.get("delta.minReaderVersion", "1") != "1":
         return delta
     schema, files = delta.schema, delta.inputFiles()
     if not files:

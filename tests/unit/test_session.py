@@ -59,6 +59,7 @@ def test_delta_table_read_as_its_current_files(spark, tmp_path):
     from delta.tables import DeltaTable
 
     from jobs.spark.workarounds import delta_snapshot_as_parquet
+    from jobs.tables import table_properties
 
     path = str(tmp_path / "t")
     rows = [("a", 2025, "x"), ("b", 2026, None), (None, 2026, "z")]
@@ -67,7 +68,7 @@ def test_delta_table_read_as_its_current_files(spark, tmp_path):
     DeltaTable.forPath(spark, path).update("k = 'a'", {"v": "'changed'"})   # a file replaced
     (spark.createDataFrame([("c", 2024, "w")], "k string, _year int, v string").write.format("delta")
      .mode("append").save(path))
-    read = delta_snapshot_as_parquet(spark, path)
+    read = delta_snapshot_as_parquet(spark, path, table_properties(spark, path))
     delta = spark.read.format("delta").load(path)
     assert read.columns == delta.columns == ["k", "_year", "v"]
     assert "TahoeLogFileIndex" not in read._jdf.queryExecution().executedPlan().toString()
@@ -79,7 +80,7 @@ def test_delta_table_read_as_its_current_files(spark, tmp_path):
 
     empty = str(tmp_path / "empty")
     spark.createDataFrame([], "k string, n int").write.format("delta").save(empty)
-    got = delta_snapshot_as_parquet(spark, empty)
+    got = delta_snapshot_as_parquet(spark, empty, table_properties(spark, empty))
     assert got.count() == 0 and got.columns == ["k", "n"]
 
 
@@ -87,13 +88,14 @@ def test_a_table_with_column_mapping_is_read_through_delta(spark, tmp_path):
     """Reader version 2 (column mapping: the Parquet files hold other column names) is
     never read as plain files."""
     from jobs.spark.workarounds import delta_snapshot_as_parquet
+    from jobs.tables import table_properties
 
     path = str(tmp_path / "mapped")
     spark.sql(f"CREATE TABLE delta.`{path}` (k string, v string) USING delta TBLPROPERTIES "
               "('delta.columnMapping.mode' = 'name', 'delta.minReaderVersion' = '2', 'delta.minWriterVersion' = '5')")
     spark.createDataFrame([("a", "x"), (None, None)], "k string, v string").write.format("delta").mode("append").save(path)
     spark.sql(f"ALTER TABLE delta.`{path}` RENAME COLUMN v TO w")
-    read = delta_snapshot_as_parquet(spark, path)
+    read = delta_snapshot_as_parquet(spark, path, table_properties(spark, path))
     assert read.columns == ["k", "w"]
     assert sorted(read.collect(), key=str) == sorted([("a", "x"), (None, None)], key=str)
 
