@@ -27,7 +27,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from typing import Callable
 
@@ -171,9 +171,10 @@ def probe(spark: SparkSession, copies: list[BronzeCopy], spec: SourceSpec, cfg: 
     return bad
 
 
-def scan_copies(spark: SparkSession, copies: list[BronzeCopy]) -> dict[str, TextScan]:
-    """:func:`~jobs.ingest.landing.scan_text` of the bronze copies, before they are parsed;
-    a file that cannot be scanned (a truncated gzip) is left to the read, which names it."""
+def scan_copies(spark: SparkSession, copies: list[BronzeCopy]) -> dict[tuple[str, str], TextScan]:
+    """:func:`~jobs.ingest.landing.scan_text` of the bronze copies (of any sources: one
+    Spark job for all), before they are parsed, by (source, file id); a file that cannot
+    be scanned (a truncated gzip) is left to the read, which names it."""
     try:
         return scan_text(spark, [c.readable() for c in copies])
     except Exception:
@@ -200,10 +201,33 @@ def label_jobs(spark: SparkSession, source: str, step: str, result: SourceResult
         result.step = step
 
 
-def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile], attempt: Attempt
-                  ) -> SourceResult:
-    """Steps 1-5 for one source's pending files; the result carries its ingest-log rows
-    and its quarantine rows (written by :func:`ingest` for all sources at once).
+@dataclass(frozen=True)
+class Staged:
+    """A source's pending files after step 1: their bronze copies, the files that could
+    not be copied (file -> reason) and what the run's text scan found in the copies."""
+
+    copies: list[BronzeCopy]
+    failed: dict[str, str]
+    scans: dict[str, TextScan] = field(default_factory=dict)   # file id -> scan
+
+
+def stage_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile], attempt: Attempt
+                 ) -> Staged | SourceResult:
+    """Step 1 for one source (its files copied to bronze), or its FAILED result."""
+    started = time.monotonic()
+    result = SourceResult(spec.name)
+    try:
+        label_jobs(spark, spec.name, "bronze", result)
+        return Staged(*to_bronze(spark, files, attempt.warehouse))
+    except Exception as exc:
+        return _failed_source(spec, files, attempt, result, exc, started)
+
+
+def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile], attempt: Attempt,
+                  staged: Staged) -> SourceResult:
+    """Steps 2-5 for one source's pending files, once :func:`stage_source` has copied
+    them and the run's text scan has read the copies; the result carries its ingest-log
+    rows and its quarantine rows (written by :func:`ingest` for all sources at once).
 
     Whatever a file holds, one source never costs the run: an unexpected error while
     loading it (a defect, a plan Spark cannot run on this content) FAILs the source's
@@ -212,29 +236,33 @@ def ingest_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile
     started = time.monotonic()
     result = SourceResult(spec.name)
     try:
-        return _load_source(spark, spec, files, attempt, result, started)
+        return _load_source(spark, spec, files, attempt, result, started, staged)
     except Exception as exc:
-        from jobs.diagnostics import format_exception
+        return _failed_source(spec, files, attempt, result, exc, started)
 
-        reason = f"unexpected error in step {result.step}: {safe_message(exc)}"
-        log.error("%s: %s; its files are FAILED and retried by the next run", spec.name, reason)
-        failed = SourceResult(spec.name, step=result.step,
-                              error=(f"source {spec.name}, step {result.step}", format_exception(exc)))
-        for f in files:
-            failed.log_rows.append(_log_row(attempt, f, None, None, None, None, "FAILED", reason))
-            failed.files_failed[f.file_id] = reason
-        failed.seconds = round(time.monotonic() - started, 2)
-        return failed
+
+def _failed_source(spec: SourceSpec, files: list[LandingFile], attempt: Attempt, result: SourceResult,
+                   exc: Exception, started: float) -> SourceResult:
+    """The source's pending files FAILED by an unexpected error in ``result.step``."""
+    from jobs.diagnostics import format_exception
+
+    reason = f"unexpected error in step {result.step}: {safe_message(exc)}"
+    log.error("%s: %s; its files are FAILED and retried by the next run", spec.name, reason)
+    failed = SourceResult(spec.name, step=result.step,
+                          error=(f"source {spec.name}, step {result.step}", format_exception(exc)))
+    for f in files:
+        failed.log_rows.append(_log_row(attempt, f, None, None, None, None, "FAILED", reason))
+        failed.files_failed[f.file_id] = reason
+    failed.seconds = round(time.monotonic() - started, 2)
+    return failed
 
 
 def _load_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile], attempt: Attempt,
-                 result: SourceResult, started: float) -> SourceResult:
+                 result: SourceResult, started: float, staged: Staged) -> SourceResult:
     cfg = attempt.cfg
-    label_jobs(spark, spec.name, "bronze", result)
-    copies, failed = to_bronze(spark, files, attempt.warehouse)
+    copies, failed, scans = staged.copies, dict(staged.failed), staged.scans
     by_id = {c.file.file_id: c for c in copies}
     label_jobs(spark, spec.name, "type", result)
-    scans = scan_copies(spark, copies)
     counts: dict[str, tuple[int, bool]] = {}
     typed = shared = None
     todo = list(copies)
@@ -270,7 +298,9 @@ def _load_source(spark: SparkSession, spec: SourceSpec, files: list[LandingFile]
         try:
             flagged = good.transform(keys.with_resolved_keys, spec, ranked)
             label_jobs(spark, spec.name, "quarantine", result)
-            quarantine = to_quarantine(flagged.filter(F.size("_reasons") > 0), spec.name).localCheckpoint(eager=True)
+            # detached (its plan no longer reads the typed rows, unpersisted below); the
+            # checkpoint is taken by the job that counts its rows per file, not a job of its own
+            quarantine = to_quarantine(flagged.filter(F.size("_reasons") > 0), spec.name).localCheckpoint(eager=False)
             quarantined = {r["file"]: int(r["count"]) for r in quarantine.groupBy("file").count().collect()}
             label_jobs(spark, spec.name, "silver", result)
             merge_silver(flagged.filter(F.col("_latest")).transform(to_silver, spec),
@@ -357,14 +387,33 @@ def ingest(spark: SparkSession, cfg: Config, landing: str, warehouse: str, check
     if not todo:
         return result
 
-    def load(name: str) -> SourceResult:
-        attempt = Attempt(cfg, warehouse, check_date, run_id, now, (row_checks or {}).get(name))
-        return ingest_source(spark, cfg.contract[name], todo[name], attempt)
+    def attempt(name: str) -> Attempt:
+        return Attempt(cfg, warehouse, check_date, run_id, now, (row_checks or {}).get(name))
+
+    def scan(staged: dict[str, Staged]) -> dict[str, Staged]:
+        spark.sparkContext.setJobGroup("hedui ingest", "hedui ingest: text scan")
+        scans = scan_copies(spark, [c for st in staged.values() for c in st.copies])
+        return {name: replace(st, scans={fid: v for (src, fid), v in scans.items() if src == name})
+                for name, st in staged.items()}
+
+    def load(name: str, staged: Staged | SourceResult) -> SourceResult:
+        if isinstance(staged, SourceResult):     # step 1 failed unexpectedly
+            return staged
+        return ingest_source(spark, cfg.contract[name], todo[name], attempt(name), staged)
 
     # the biggest sources first, so that the small ones fill the gaps beside them
     order = sorted(todo, key=lambda n: -sum(f.size or 0 for f in todo[n]))
     with ThreadPoolExecutor(max_workers=cfg.ingest.parallel_sources, thread_name_prefix="ingest") as pool:
-        futures = {name: pool.submit(with_own_properties(spark, load), name) for name in order}
+        # step 1 for every source, then one text scan of all their CSV copies (one Spark
+        # job for the run, not one a source), then steps 2-5 source by source
+        staging = {name: pool.submit(with_own_properties(spark, stage_source), spark, cfg.contract[name],
+                                     todo[name], attempt(name)) for name in order}
+        staged = {name: fut.result() for name, fut in staging.items()}
+        with shared_step("text scan"):
+            scanned = pool.submit(with_own_properties(spark, scan),
+                                  {n: st for n, st in staged.items() if isinstance(st, Staged)}).result()
+        futures = {name: pool.submit(with_own_properties(spark, load), name, scanned.get(name, staged[name]))
+                   for name in order}
     errors = [(name, fut.exception()) for name, fut in futures.items() if fut.exception() is not None]
     if errors:
         raise errors[0][1]

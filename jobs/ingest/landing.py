@@ -272,8 +272,9 @@ class TextScan:
     not_utf8: bool         # a line that is not valid UTF-8
 
 
-def scan_text(spark: SparkSession, files: list[LandingFile]) -> dict[str, TextScan]:
-    """Per CSV file (id), one pass over its lines as bytes (one Spark job for all files):
+def scan_text(spark: SparkSession, files: list[LandingFile]) -> dict[tuple[str, str], TextScan]:
+    """Per CSV file ((source, file id)), one pass over its lines as bytes (one Spark job
+    for all files, whatever their sources):
 
     - an odd number of quote characters: an unclosed quoted field, which would swallow the
       rest of the file into one value, or a quote inside an unquoted field, which RFC 4180
@@ -281,7 +282,7 @@ def scan_text(spark: SparkSession, files: list[LandingFile]) -> dict[str, TextSc
       or GB18030);
     - a line that is not valid UTF-8: the file is GB18030 even when its first bytes, which
       decide the encoding (``ingest.sniff_bytes``), are plain ASCII."""
-    csv = {f.path: f.file_id for f in files if f.format == "csv"}
+    csv = {f.path: (f.source, f.file_id) for f in files if f.format == "csv"}
     if not csv:
         return {}
     text = spark.read.text(list(csv))
@@ -291,14 +292,14 @@ def scan_text(spark: SparkSession, files: list[LandingFile]) -> dict[str, TextSc
     rows = (text.groupBy(F.input_file_name().alias("path"))
             .agg(F.sum(quotes).alias("quotes"), F.max((~F.is_valid_utf8("value")).cast("int")).alias("bad"))
             .collect())
-    by_path = {_comparable(path): file_id for path, file_id in csv.items()}
-    return {by_path.get(_comparable(r["path"]), r["path"]): TextScan(r["quotes"] % 2 == 1, bool(r["bad"]))
-            for r in rows}
+    by_path = {_comparable(path): key for path, key in csv.items()}
+    return {by_path[_comparable(r["path"])]: TextScan(r["quotes"] % 2 == 1, bool(r["bad"]))
+            for r in rows if _comparable(r["path"]) in by_path}
 
 
 def unbalanced_quotes(spark: SparkSession, files: list[LandingFile]) -> set[str]:
     """The CSV files (ids) holding an odd number of quote characters (:func:`scan_text`)."""
-    return {f for f, scan in scan_text(spark, files).items() if scan.odd_quotes}
+    return {file_id for (_, file_id), scan in scan_text(spark, files).items() if scan.odd_quotes}
 
 
 def _comparable(path: str) -> str:
