@@ -65,7 +65,9 @@ fi
 # 3. System packages for the report (CJK font, headless Chromium) ----------------------
 if [ -z "${HEDUI_SKIP_APT:-}" ] && command -v apt-get >/dev/null 2>&1; then
   need=
-  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need="$need fonts-noto-cjk"
+  # grep reads all of fc-list's output: with pipefail, `grep -q` stopping at the first match
+  # would end fc-list with SIGPIPE and count as "not found" (and reinstall every time)
+  fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || need="$need fonts-noto-cjk"
   command -v chromium >/dev/null 2>&1 || need="$need chromium"
   if [ -n "$need" ]; then
     log "installing system packages:$need"

@@ -5,6 +5,8 @@ its steps:
 
 1. **bronze** (:mod:`.bronze`): the file copied as it arrived, with its size and SHA-256;
    a file that cannot be read at all is FAILED with its reason and retried by later runs.
+   Every source's copies are made first; then one text scan reads all their CSV copies
+   as bytes (odd quotes, lines that are not UTF-8): one Spark job for the run.
 2. **extract** (:mod:`.landing`): each bronze copy read into the contract's columns as
    strings (encoding and header per file, RFC 4180 CSV), ``_batch``, ``_file``, the
    extra columns and whether a record was malformed.

@@ -53,14 +53,6 @@ SESSION = {w.name: w for w in [
         "other source, 12-20 KB) the whole-stage method stays faster.",
         conf={"spark.sql.codegen.hugeMethodLimit": "24000"}),
     Workaround(
-        "codegen_cache",
-        "Spark keeps the classes it generated and compiled in a cache of 100 entries; a run "
-        "generates about 1,700 different ones (20 sources' typing, Delta's commits, some 60 "
-        "rule branches), so the cache thrashed and the same class was compiled again and again: "
-        "conformance case c1, 2,524 compilations a run with 100 entries, 1,657 with 4,000, and a "
-        "second run in the same JVM (the test suite, a notebook) 2,501 against 40.",
-        conf={"spark.sql.codegen.cache.maxEntries": "4000"}),
-    Workaround(
         "compile_huge_methods",
         "HotSpot does not compile methods over 8000 bytes of bytecode; the typing of a whole row "
         "is one generated method of 15-33 KB: measured 2x faster typing of the payments with it.",
