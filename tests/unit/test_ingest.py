@@ -273,6 +273,49 @@ def test_failed_file_is_recorded_and_retried(spark, cfg, tmp_path, run_id):
     assert silver(spark, wh, "tax").count() == 2
 
 
+def test_one_text_scan_for_the_run_tells_same_named_files_of_two_sources_apart(spark, cfg, tmp_path, run_id):
+    """The run scans all sources' CSV copies in one pass: a file with an unclosed quote
+    fails its own source only, not a file of the same batch and name in another source."""
+    landing, wh = tmp_path / "l", tmp_path / "w"
+    write_csv(landing / "prison" / "2026-10-01" / "x.csv",
+              ["record_id,person_id,admission_date,release_date", f'X1,"{P1},2020-01-01,'])
+    write_csv(landing / "deaths" / "2026-10-01" / "x.csv",
+              ["report_id,person_id,death_date", f'R1,"{P2}",2026-07-20'])
+    result = ingest(spark, cfg, str(landing), str(wh), D, run_id)
+    assert result.failed_files == ["prison/2026-10-01/x.csv"]
+    assert "not valid CSV" in result.sources["prison"].files_failed["2026-10-01/x.csv"]
+    assert result.sources["deaths"].files_loaded == ["2026-10-01/x.csv"]
+    assert [r.person_id for r in silver(spark, wh, "deaths").collect()] == [P2]
+
+
+def test_an_unexpected_error_in_the_bronze_step_fails_that_source_alone(spark, cfg, tmp_path, run_id, monkeypatch):
+    import jobs.ingest.job as job
+
+    landing, wh = tmp_path / "l", tmp_path / "w"
+    write_csv(landing / "prison" / "2026-10-01" / "p.csv",
+              ["record_id,person_id,admission_date,release_date", f"X1,{P1},2020-01-01,"])
+    write_csv(landing / "deaths" / "2026-10-01" / "d.csv",
+              ["report_id,person_id,death_date", f"R1,{P2},2026-07-20"])
+    copy = job.copy_to_bronze
+
+    def broken(spark, f, warehouse):
+        if f.source == "prison":
+            raise RuntimeError("disk on fire")
+        return copy(spark, f, warehouse)
+
+    monkeypatch.setattr(job, "copy_to_bronze", broken)
+    result = ingest(spark, cfg, str(landing), str(wh), D, run_id)
+    assert result.failed_files == ["prison/2026-10-01/p.csv"]
+    assert result.sources["prison"].files_failed["2026-10-01/p.csv"].startswith(
+        "unexpected error in step bronze: RuntimeError")
+    assert [heading for heading, _ in result.errors] == ["source prison, step bronze"]
+    assert result.sources["deaths"].files_loaded == ["2026-10-01/d.csv"]
+    monkeypatch.undo()
+    again = ingest(spark, cfg, str(landing), str(wh), D, "run-2")       # retried by the next run
+    assert again.sources["prison"].files_loaded == ["2026-10-01/p.csv"]
+    assert silver(spark, wh, "prison").count() == 1
+
+
 def test_discover_orders_batches_bytewise_and_skips_hidden(spark, cfg, tmp_path):
     landing = tmp_path / "l"
     for batch in ("2026-10-01", "20261001T0300", "_tmp", ".staging"):
